@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/picsoak/picsoak/soak"
+)
+
+func writeHelp(w io.Writer) {
+	fmt.Fprint(w, `picsoak soaks PIC with scheduled load cycles (sustained, burst, streams) and
+exports throughput, latency quantiles, success ratios and PIC's resource usage as
+Prometheus metrics.
+
+Usage:
+  picsoak [serve]            run the daemon: every cycle at start, then on its schedule
+  picsoak run [--cycle a,b]  run the cycles once, print a Markdown summary, write reports;
+                             exit 0 when all passed, 1 when one failed, 2 on bad configuration
+  picsoak sim                serve the PIC simulator alone
+  picsoak check              validate the configuration and exit (0 valid, 2 invalid)
+  picsoak version            print the version
+  picsoak help               print this help
+
+With PICSOAK_TARGET_URL empty, serve and run soak a built-in PIC simulator.
+
+Configuration (environment variables):
+`)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, v := range soak.Vars() {
+		def := v.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", v.Name, def, v.Help)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"html/template"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/picsoak/picsoak/metrics"
+	"github.com/picsoak/picsoak/soak"
+)
+
+// serve runs the daemon until ctx is done: cycles on their schedules, and /metrics,
+// /healthz, /readyz, /api/v1/status and a status page on PICSOAK_LISTEN_ADDR.
+func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	cfg, ok := loadConfig(environ, stderr)
+	if !ok {
+		return exitConfig
+	}
+	log := newLogger(cfg.Daemon, stderr)
+
+	reg := prometheus.NewRegistry()
+	v, rev := buildVersion()
+	metrics.RegisterRuntime(reg, v, rev)
+	exp := metrics.New(reg)
+
+	rig, err := newRig(cfg, log, exp)
+	if err != nil {
+		log.Error("cannot set up the target", "err", err)
+		return exitConfig
+	}
+	defer rig.close()
+	store := &soak.ReportStore{Dir: cfg.Daemon.ReportDir, Keep: cfg.Daemon.ReportKeep}
+	sched, err := soak.NewScheduler(rig.runner, func(r *soak.Result) {
+		if writeReport(store, log, r) != nil {
+			exp.ReportWriteFailed()
+		}
+	})
+	if err != nil {
+		log.Error("bad schedule", "err", err)
+		return exitConfig
+	}
+	for _, st := range sched.Status() {
+		target := 0.0
+		if st.Cycle == soak.Sustained {
+			target = cfg.Sustained.Rate
+		}
+		exp.SetPlan(st.Cycle, cfg.MinSuccessRatio(st.Cycle), target, st.Interval)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Daemon.ListenAddr)
+	if err != nil {
+		log.Error("cannot listen", "addr", cfg.Daemon.ListenAddr, "err", err)
+		return exitFail
+	}
+	var ready atomic.Bool
+	srv := newHTTPServer(daemonHandler(reg, sched, cfg, &ready))
+	log.Info("picsoak serving", "metrics", "http://"+ln.Addr().String()+"/metrics",
+		"status", "http://"+ln.Addr().String()+"/", "target", rig.runner.TargetName, "reports", cfg.Daemon.ReportDir, "version", v)
+
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		ready.Store(true)
+		sched.Run(ctx, cfg.Daemon.RunOnStart)
+	}()
+	code := serveUntilDone(ctx, srv, ln, log)
+	<-schedDone // the aborted cycle's report is written before we exit
+	return code
+}
+
+func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg soak.Config, ready *atomic.Bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      reg,
+	}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.HandleFunc("/api/v1/status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(statusView(sched.Status()))
+	})
+	mux.Handle("/reports/", http.StripPrefix("/reports/", http.FileServer(http.Dir(cfg.Daemon.ReportDir))))
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		statusPage.Execute(w, statusView(sched.Status()))
+	})
+	return mux
+}
+
+// cycleView is one cycle on the status page and in /api/v1/status.
+type cycleView struct {
+	Cycle           string       `json:"cycle"`
+	Schedule        string       `json:"schedule"`
+	Enabled         bool         `json:"enabled"`
+	Running         bool         `json:"running"`
+	Next            *time.Time   `json:"next_run,omitempty"`
+	IntervalSeconds float64      `json:"interval_seconds"`
+	Last            *soak.Result `json:"last,omitempty"`
+}
+
+func statusView(sts []soak.CycleStatus) []cycleView {
+	var out []cycleView
+	for _, s := range sts {
+		v := cycleView{Cycle: s.Cycle.String(), Schedule: s.Schedule, Enabled: s.Enabled, Running: s.Running, IntervalSeconds: s.Interval.Seconds(), Last: s.Last}
+		if !s.Next.IsZero() {
+			next := s.Next
+			v.Next = &next
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="10"><title>picsoak</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style>
+</head><body><h1>picsoak</h1>
+<table><tr><th>cycle</th><th>schedule</th><th>state</th><th>next run</th><th>last verdict</th><th>success ratio</th><th>throughput</th><th>p99</th></tr>
+{{range .}}<tr><td>{{.Cycle}}</td><td>{{.Schedule}}</td><td>{{if .Running}}running{{else if .Enabled}}idle{{else}}off{{end}}</td>
+<td>{{with .Next}}{{.Format "2006-01-02 15:04:05 MST"}}{{end}}</td>
+{{with .Last}}<td>{{.Verdict}}</td><td>{{printf "%.4f" .SuccessRatio}}</td><td>{{printf "%.1f" .ThroughputRPS}} req/s</td><td>{{printf "%.6f" (.Latency.Quantile 0.99)}} s</td>{{else}}<td colspan="4">not run yet</td>{{end}}</tr>
+{{end}}</table>
+<p><a href="/metrics">/metrics</a> · <a href="/api/v1/status">/api/v1/status</a> · <a href="/reports/">reports</a></p>
+</body></html>
+`))

@@ -1,0 +1,301 @@
+// Package metrics exports what picsoak measures as Prometheus metrics. It observes the
+// engine through soak.Observer and registers only on the registry it is handed.
+package metrics
+
+import (
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/picsoak/picsoak/soak"
+)
+
+const namespace = "picsoak"
+
+// RequestDurationBuckets are the classic buckets of picsoak_request_duration_seconds,
+// which dashboards and alert rules use because every Prometheus keeps them.
+var RequestDurationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// Exporter implements soak.Observer and exports every picsoak metric.
+type Exporter struct {
+	// Per-request series are resolved once, so the hot path is an atomic add with no
+	// label lookup.
+	requests [len(soak.Kinds)][len(soak.Outcomes)]prometheus.Counter
+	duration [len(soak.Kinds)]prometheus.Observer
+	late     [len(soak.Kinds)]prometheus.Counter
+
+	cycles       *prometheus.CounterVec
+	skipped      *prometheus.CounterVec
+	reportErrors prometheus.Counter
+	inProgress   *prometheus.GaugeVec
+
+	successRatio, minSuccessRatio   *prometheus.GaugeVec
+	throughput, targetRPS           *prometheus.GaugeVec
+	cycleDuration, pass, lastEnd    *prometheus.GaugeVec
+	interval, generatorLimited      *prometheus.GaugeVec
+	throughputChange, p99Change     *prometheus.GaugeVec
+	burstRPS, burstDuration         *prometheus.GaugeVec
+	burstRecovery, burstSuccess     *prometheus.GaugeVec
+	burstRPSCoV                     prometheus.Gauge
+	streamThroughput, streamP99     *prometheus.GaugeVec
+	streamFairness, streamSlowest   prometheus.Gauge
+	streamStarved                   prometheus.Gauge
+	targetMemory, targetGoroutines  *prometheus.GaugeVec
+	targetThreads, targetCPU        *prometheus.GaugeVec
+	targetMemGrowth, targetGoGrowth *prometheus.GaugeVec
+	targetAvailable, targetLeak     *prometheus.GaugeVec
+
+	latency *lastLatency
+}
+
+// New registers picsoak's metrics on reg and returns the exporter that feeds them.
+func New(reg prometheus.Registerer) *Exporter {
+	f := factory{reg}
+	cycle := []string{"cycle"}
+	e := &Exporter{
+		cycles:       f.counterVec("cycles_total", "Finished cycles by verdict (pass, fail, aborted).", "cycle", "verdict"),
+		skipped:      f.counterVec("cycles_skipped_total", "Cycle runs skipped because the same cycle was still waiting or running.", cycle...),
+		reportErrors: f.counter("report_write_errors_total", "Cycle reports that could not be written."),
+		inProgress:   f.gaugeVec("cycle_in_progress", "1 while the cycle runs.", cycle...),
+
+		successRatio:     f.gaugeVec("cycle_success_ratio", "Share of the last finished cycle's requests that were ok.", cycle...),
+		minSuccessRatio:  f.gaugeVec("cycle_min_success_ratio", "Configured pass threshold of the success ratio.", cycle...),
+		throughput:       f.gaugeVec("cycle_throughput_rps", "Requests per second the last finished cycle completed.", cycle...),
+		targetRPS:        f.gaugeVec("cycle_target_rps", "Arrival rate the cycle aims for; 0 for closed-loop cycles.", cycle...),
+		cycleDuration:    f.gaugeVec("cycle_duration_seconds", "Wall time of the last finished cycle.", cycle...),
+		pass:             f.gaugeVec("cycle_pass", "1 if the last finished cycle passed, else 0.", cycle...),
+		lastEnd:          f.gaugeVec("cycle_last_end_timestamp_seconds", "Unix time the last cycle finished.", cycle...),
+		interval:         f.gaugeVec("cycle_interval_seconds", "Time between scheduled runs of the cycle.", cycle...),
+		generatorLimited: f.gaugeVec("cycle_generator_limited", "1 if picsoak, not PIC, set the pace of the last cycle: its results understate PIC.", cycle...),
+		throughputChange: f.gaugeVec("sustained_throughput_change_ratio", "Last third's ok req/s ÷ first third's in the last sustained cycle.", cycle...),
+		p99Change:        f.gaugeVec("sustained_p99_change_ratio", "Last third's p99 ÷ first third's in the last sustained cycle.", cycle...),
+
+		burstRPS:      f.gaugeVec("burst_rps", "Requests per second of each burst in the last burst cycle.", "burst"),
+		burstDuration: f.gaugeVec("burst_duration_seconds", "Duration of each burst in the last burst cycle.", "burst"),
+		burstRecovery: f.gaugeVec("burst_recovery_seconds", "Time after each burst until PIC answered at its pre-burst latency; -1 if not within the cool-down.", "burst"),
+		burstSuccess:  f.gaugeVec("burst_success_ratio", "Success ratio of each burst in the last burst cycle.", "burst"),
+		burstRPSCoV:   f.gauge("burst_rps_coefficient_of_variation", "Spread of per-burst req/s (stddev ÷ mean) in the last burst cycle."),
+
+		streamThroughput: f.gaugeVec("streams_throughput_rps", "Requests per second of each stream in the last streams cycle.", "stream"),
+		streamP99:        f.gaugeVec("streams_p99_latency_seconds", "99th percentile latency of each stream in the last streams cycle.", "stream"),
+		streamFairness:   f.gauge("streams_fairness_index", "Jain's fairness index over stream throughputs (1 = fair) in the last streams cycle."),
+		streamSlowest:    f.gauge("streams_slowest_to_median_ratio", "Slowest stream's throughput ÷ the median stream's in the last streams cycle."),
+		streamStarved:    f.gauge("streams_starved", "Streams under half the median throughput in the last streams cycle."),
+
+		targetMemory:     f.gaugeVec("target_resident_memory_bytes", "PIC's resident memory after the last cycle.", cycle...),
+		targetGoroutines: f.gaugeVec("target_goroutines", "PIC's goroutines after the last cycle.", cycle...),
+		targetThreads:    f.gaugeVec("target_threads", "PIC's OS threads after the last cycle.", cycle...),
+		targetCPU:        f.gaugeVec("target_cpu_seconds", "CPU time PIC used during the last cycle.", cycle...),
+		targetMemGrowth:  f.gaugeVec("target_memory_growth_bytes", "PIC's resident memory after the last cycle minus before it.", cycle...),
+		targetGoGrowth:   f.gaugeVec("target_goroutine_growth", "PIC's goroutines after the last cycle minus before it.", cycle...),
+		targetAvailable:  f.gaugeVec("target_resources_available", "1 if PIC's resource usage could be sampled before and after the last cycle.", cycle...),
+		targetLeak:       f.gaugeVec("target_suspected_leak", "1 if PIC's memory or goroutines grew in the last cycle and did not return.", cycle...),
+
+		latency: &lastLatency{desc: prometheus.NewDesc(namespace+"_cycle_latency_seconds",
+			"Latency quantiles of the last finished cycle, from its HDR histogram.", cycle, nil), last: map[soak.Kind]soak.LatencySummary{}},
+	}
+	requests := f.counterVec("requests_total", "Requests sent to PIC, by how they ended.", "cycle", "outcome")
+	late := f.counterVec("generator_late_requests_total", "Requests that started late because every worker was busy.", cycle...)
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace:                       namespace,
+		Name:                            "request_duration_seconds",
+		Help:                            "Request latency; in the sustained cycle counted from each request's intended start.",
+		Buckets:                         RequestDurationBuckets,
+		NativeHistogramBucketFactor:     1.1,
+		NativeHistogramMaxBucketNumber:  160,
+		NativeHistogramMinResetDuration: time.Hour,
+	}, cycle)
+	reg.MustRegister(duration, e.latency)
+	for _, k := range soak.Kinds {
+		for _, o := range soak.Outcomes {
+			e.requests[k][o] = requests.WithLabelValues(k.String(), o.String())
+		}
+		e.duration[k] = duration.WithLabelValues(k.String())
+		e.late[k] = late.WithLabelValues(k.String())
+		e.skipped.WithLabelValues(k.String())
+		e.inProgress.WithLabelValues(k.String())
+		// Zero series exist from the start, so rate() and increase() see the first one.
+		for _, v := range soak.Verdicts {
+			e.cycles.WithLabelValues(k.String(), string(v))
+		}
+	}
+	return e
+}
+
+// RegisterRuntime registers picsoak's own Go and process collectors and
+// picsoak_build_info.
+func RegisterRuntime(reg prometheus.Registerer, version, revision string) {
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace:   namespace,
+		Name:        "build_info",
+		Help:        "picsoak's version, revision and Go version; always 1.",
+		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": runtime.Version()},
+	})
+	info.Set(1)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), info)
+}
+
+// SetPlan exports what is configured for kind: its threshold, target rate and
+// schedule interval (0 when the cycle is off).
+func (e *Exporter) SetPlan(kind soak.Kind, minSuccessRatio, targetRPS float64, interval time.Duration) {
+	k := kind.String()
+	e.minSuccessRatio.WithLabelValues(k).Set(minSuccessRatio)
+	e.targetRPS.WithLabelValues(k).Set(targetRPS)
+	e.interval.WithLabelValues(k).Set(interval.Seconds())
+}
+
+// ReportWriteFailed counts a report that could not be written.
+func (e *Exporter) ReportWriteFailed() { e.reportErrors.Inc() }
+
+// CycleStarted implements soak.Observer.
+func (e *Exporter) CycleStarted(kind soak.Kind) { e.inProgress.WithLabelValues(kind.String()).Set(1) }
+
+// ObserveRequest implements soak.Observer.
+func (e *Exporter) ObserveRequest(kind soak.Kind, o soak.Outcome, latency time.Duration) {
+	e.requests[kind][o].Inc()
+	e.duration[kind].Observe(latency.Seconds())
+}
+
+// LateRequest implements soak.Observer.
+func (e *Exporter) LateRequest(kind soak.Kind) { e.late[kind].Inc() }
+
+// CycleSkipped implements soak.Observer.
+func (e *Exporter) CycleSkipped(kind soak.Kind) { e.skipped.WithLabelValues(kind.String()).Inc() }
+
+// CycleFinished implements soak.Observer.
+func (e *Exporter) CycleFinished(r *soak.Result) {
+	k := r.Cycle.String()
+	e.inProgress.WithLabelValues(k).Set(0)
+	e.cycles.WithLabelValues(k, string(r.Verdict)).Inc()
+	e.lastEnd.WithLabelValues(k).Set(float64(r.End.UnixNano()) / 1e9)
+	e.cycleDuration.WithLabelValues(k).Set(r.DurationSeconds)
+	// An aborted cycle's partial numbers would read as a regression; keep the last
+	// complete cycle's figures instead.
+	if r.Verdict == soak.VerdictAborted {
+		return
+	}
+	e.successRatio.WithLabelValues(k).Set(r.SuccessRatio)
+	e.throughput.WithLabelValues(k).Set(r.ThroughputRPS)
+	e.pass.WithLabelValues(k).Set(boolFloat(r.Verdict == soak.VerdictPass))
+	e.generatorLimited.WithLabelValues(k).Set(boolFloat(r.GeneratorLimited))
+	e.latency.set(r.Cycle, r.Latency)
+
+	if d := r.Sustained; d != nil {
+		e.throughputChange.WithLabelValues(k).Set(d.ThroughputChange)
+		e.p99Change.WithLabelValues(k).Set(d.P99Change)
+	}
+	if d := r.Burst; d != nil {
+		for _, v := range []*prometheus.GaugeVec{e.burstRPS, e.burstDuration, e.burstRecovery, e.burstSuccess} {
+			v.Reset()
+		}
+		for _, b := range d.Bursts {
+			i := strconv.Itoa(b.Index)
+			e.burstRPS.WithLabelValues(i).Set(b.RPS)
+			e.burstDuration.WithLabelValues(i).Set(b.DurationSeconds)
+			e.burstRecovery.WithLabelValues(i).Set(b.RecoverySeconds)
+			e.burstSuccess.WithLabelValues(i).Set(b.SuccessRatio)
+		}
+		e.burstRPSCoV.Set(d.RPSSpread.CoV)
+	}
+	if d := r.Streams; d != nil {
+		e.streamThroughput.Reset()
+		e.streamP99.Reset()
+		for _, s := range d.Streams {
+			i := strconv.Itoa(s.Index)
+			e.streamThroughput.WithLabelValues(i).Set(s.ThroughputRPS)
+			e.streamP99.WithLabelValues(i).Set(s.P99Seconds)
+		}
+		e.streamFairness.Set(d.Fairness)
+		e.streamSlowest.Set(d.Starvation)
+		e.streamStarved.Set(float64(len(d.Starved)))
+	}
+	e.setResources(k, r.Resources)
+}
+
+func (e *Exporter) setResources(k string, rep *soak.ResourceReport) {
+	if rep == nil {
+		return
+	}
+	e.targetAvailable.WithLabelValues(k).Set(boolFloat(rep.Before != nil && rep.After != nil))
+	e.targetLeak.WithLabelValues(k).Set(boolFloat(rep.SuspectedLeak))
+	set := func(v *prometheus.GaugeVec, f *float64) {
+		if f != nil {
+			v.WithLabelValues(k).Set(*f)
+		} else {
+			v.DeleteLabelValues(k)
+		}
+	}
+	if a := rep.After; a != nil {
+		set(e.targetMemory, a.ResidentMemoryBytes)
+		set(e.targetGoroutines, a.Goroutines)
+		set(e.targetThreads, a.Threads)
+	}
+	set(e.targetCPU, rep.CPUSeconds)
+	set(e.targetMemGrowth, rep.MemoryGrowthBytes)
+	set(e.targetGoGrowth, rep.GoroutineGrowth)
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// lastLatency exports each cycle's last latency quantiles as a const summary, computed
+// once at cycle end and snapshotted under a lock at scrape time.
+type lastLatency struct {
+	desc *prometheus.Desc
+	mu   sync.Mutex
+	last map[soak.Kind]soak.LatencySummary
+}
+
+func (l *lastLatency) set(k soak.Kind, s soak.LatencySummary) {
+	l.mu.Lock()
+	l.last[k] = s
+	l.mu.Unlock()
+}
+
+func (l *lastLatency) Describe(ch chan<- *prometheus.Desc) { ch <- l.desc }
+
+func (l *lastLatency) Collect(ch chan<- prometheus.Metric) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, s := range l.last {
+		q := make(map[float64]float64, len(s.Quantiles))
+		for _, v := range s.Quantiles {
+			q[v.Quantile] = v.Seconds
+		}
+		ch <- prometheus.MustNewConstSummary(l.desc, uint64(s.Count), s.Sum, q, k.String())
+	}
+}
+
+type factory struct{ reg prometheus.Registerer }
+
+func (f factory) counter(name, help string) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help})
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	f.reg.MustRegister(c)
+	return c
+}
+
+func (f factory) gauge(name, help string) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help})
+	f.reg.MustRegister(g)
+	return g
+}
+
+func (f factory) gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, labels)
+	f.reg.MustRegister(g)
+	return g
+}

@@ -1,0 +1,322 @@
+package soak
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/robfig/cron/v3"
+)
+
+// EnvPrefix is the prefix of every picsoak environment variable.
+const EnvPrefix = "PICSOAK_"
+
+// ScheduleOff disables a cycle when used as its schedule.
+const ScheduleOff = "off"
+
+// DaemonConfig is what the daemon itself needs: where it listens, logs and writes.
+type DaemonConfig struct {
+	ListenAddr          string        `env:"LISTEN_ADDR" envDefault:":9853" help:"address of /metrics, /healthz, /readyz and the status page"`
+	ReportDir           string        `env:"REPORT_DIR" envDefault:"./reports" help:"directory of the per-cycle JSON and Markdown reports"`
+	ReportKeep          int           `env:"REPORT_KEEP" envDefault:"100" help:"newest reports kept per cycle kind (older ones are deleted)"`
+	LogLevel            string        `env:"LOG_LEVEL" envDefault:"info" help:"debug, info, warn or error"`
+	LogFormat           string        `env:"LOG_FORMAT" envDefault:"json" help:"json or text"`
+	RunOnStart          bool          `env:"RUN_ON_START" envDefault:"true" help:"run every enabled cycle once at start, before the schedules"`
+	CycleTimeout        time.Duration `env:"CYCLE_TIMEOUT" envDefault:"10m" help:"deadline of one cycle; a cycle still running then is aborted"`
+	EnterpriseTargetRPS float64       `env:"ENTERPRISE_TARGET_RPS" envDefault:"50000" help:"capacity goal the reports compare throughput against (req/s)"`
+}
+
+// TargetConfig describes the requests sent to PIC and where PIC's resource usage is read.
+type TargetConfig struct {
+	URL            string        `env:"URL" help:"PIC's endpoint; empty starts the built-in simulator on loopback and soaks it"`
+	Method         string        `env:"METHOD" envDefault:"GET" help:"HTTP method"`
+	Headers        string        `env:"HEADERS" help:"request headers, 'Name: value' lines separated by newlines"`
+	Body           string        `env:"BODY" help:"request body"`
+	Timeout        time.Duration `env:"TIMEOUT" envDefault:"5s" help:"timeout of one request, body included"`
+	ExpectedStatus string        `env:"EXPECTED_STATUS" envDefault:"2xx" help:"statuses that count as ok: comma-separated codes or classes such as 2xx,304"`
+	MaxBodyBytes   int64         `env:"MAX_BODY_BYTES" envDefault:"1048576" help:"response bytes read per request; the rest is discarded and the connection closed"`
+	MetricsURL     string        `env:"METRICS_URL" help:"PIC's Prometheus endpoint, read for its memory, goroutines and CPU"`
+	PID            int           `env:"PID" help:"PIC's process id, read from /proc when PIC runs beside picsoak"`
+	SettleTime     time.Duration `env:"SETTLE_TIME" envDefault:"1s" help:"wait after a cycle before the 'after' resource sample"`
+}
+
+// SustainedConfig is the constant-arrival-rate cycle (seed test 1.1).
+type SustainedConfig struct {
+	Schedule        string        `env:"SCHEDULE" envDefault:"@every 10m" help:"cron spec (robfig/cron) or off"`
+	Duration        time.Duration `env:"DURATION" envDefault:"30s" help:"length of the cycle"`
+	Rate            float64       `env:"RATE" envDefault:"100" help:"arrival rate (req/s), kept whatever PIC's latency"`
+	Workers         int           `env:"WORKERS" envDefault:"10" help:"most requests in flight"`
+	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"pass threshold, 0..1"`
+}
+
+// BurstConfig is the spike cycle (seed test 1.2).
+type BurstConfig struct {
+	Schedule        string        `env:"SCHEDULE" envDefault:"@every 10m" help:"cron spec (robfig/cron) or off"`
+	Count           int           `env:"COUNT" envDefault:"5" help:"number of bursts"`
+	Size            int           `env:"SIZE" envDefault:"500" help:"requests per burst"`
+	Workers         int           `env:"WORKERS" envDefault:"50" help:"concurrent workers per burst"`
+	Cooldown        time.Duration `env:"COOLDOWN" envDefault:"2s" help:"pause between bursts, used to measure recovery"`
+	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.90" help:"pass threshold, 0..1"`
+}
+
+// StreamsConfig is the independent sequential streams cycle (seed test 1.3).
+type StreamsConfig struct {
+	Schedule        string  `env:"SCHEDULE" envDefault:"@every 10m" help:"cron spec (robfig/cron) or off"`
+	Count           int     `env:"COUNT" envDefault:"10" help:"number of streams"`
+	Requests        int     `env:"REQUESTS" envDefault:"100" help:"requests per stream, sent one after another"`
+	MinSuccessRatio float64 `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"pass threshold, 0..1"`
+}
+
+// SimConfig is the built-in PIC simulator, used by `picsoak sim` and by the daemon
+// when no target is configured.
+type SimConfig struct {
+	ListenAddr string        `env:"LISTEN_ADDR" envDefault:":8080" help:"address of 'picsoak sim' (the daemon's built-in simulator always listens on a free loopback port)"`
+	Latency    time.Duration `env:"LATENCY" envDefault:"2ms" help:"simulator's base latency"`
+	Jitter     time.Duration `env:"JITTER" envDefault:"1ms" help:"simulator's random extra latency, uniform in [0, jitter)"`
+	ErrorRatio float64       `env:"ERROR_RATIO" envDefault:"0" help:"share of simulator requests answered 500, 0..1"`
+}
+
+// Config is the whole of picsoak's configuration.
+type Config struct {
+	Daemon    DaemonConfig
+	Target    TargetConfig
+	Sustained SustainedConfig
+	Burst     BurstConfig
+	Streams   StreamsConfig
+	Sim       SimConfig
+}
+
+// section is one struct of Config with its variable prefix. Each is parsed on its own so
+// that a parse error, which caarlos0/env reports by Go field name, maps to exactly one
+// variable.
+type section struct {
+	prefix string
+	ptr    any
+}
+
+func (c *Config) sections() []section {
+	return []section{
+		{EnvPrefix, &c.Daemon},
+		{EnvPrefix + "TARGET_", &c.Target},
+		{EnvPrefix + "SUSTAINED_", &c.Sustained},
+		{EnvPrefix + "BURST_", &c.Burst},
+		{EnvPrefix + "STREAMS_", &c.Streams},
+		{EnvPrefix + "SIM_", &c.Sim},
+	}
+}
+
+// ConfigError lists every problem found in a configuration, one per line.
+type ConfigError struct{ Problems []string }
+
+func (e *ConfigError) Error() string {
+	return "invalid configuration:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// LoadConfig parses environ (as from os.Environ) and validates the result. The error,
+// if any, is a *ConfigError naming every bad variable at once.
+func LoadConfig(environ []string) (Config, error) {
+	vars := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	var c Config
+	var problems []string
+	for _, s := range c.sections() {
+		err := env.ParseWithOptions(s.ptr, env.Options{Prefix: s.prefix, Environment: vars})
+		problems = append(problems, parseProblems(err, s, vars)...)
+	}
+	// Range checks on fields that failed to parse would only repeat the parse error.
+	if len(problems) > 0 {
+		return c, &ConfigError{problems}
+	}
+	return c, c.Validate()
+}
+
+// parseProblems turns caarlos0/env's errors into lines naming the variable and what
+// would be valid.
+func parseProblems(err error, s section, vars map[string]string) []string {
+	if err == nil {
+		return nil
+	}
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return []string{err.Error()}
+	}
+	var out []string
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if !errors.As(e, &pe) {
+			out = append(out, e.Error())
+			continue
+		}
+		f, _ := reflect.TypeOf(s.ptr).Elem().FieldByName(pe.Name)
+		key := s.prefix + envKey(f)
+		out = append(out, fmt.Sprintf("%s=%q: want %s", key, vars[key], typeHint(f.Type)))
+	}
+	return out
+}
+
+func envKey(f reflect.StructField) string {
+	key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+	return key
+}
+
+func typeHint(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeOf(time.Duration(0)):
+		return "a duration such as 500ms, 30s or 5m"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() == reflect.Float64:
+		return "a number"
+	case t.Kind() == reflect.Int || t.Kind() == reflect.Int64:
+		return "a whole number"
+	}
+	return "a " + t.String()
+}
+
+// Validate reports every out-of-range value at once, as a *ConfigError.
+func (c *Config) Validate() error {
+	var p problems
+	d := c.Daemon
+	p.check(d.ReportKeep >= 1, "PICSOAK_REPORT_KEEP", d.ReportKeep, "want at least 1")
+	p.check(oneOf(d.LogLevel, "debug", "info", "warn", "error"), "PICSOAK_LOG_LEVEL", d.LogLevel, "want debug, info, warn or error")
+	p.check(oneOf(d.LogFormat, "json", "text"), "PICSOAK_LOG_FORMAT", d.LogFormat, "want json or text")
+	p.check(d.CycleTimeout > 0, "PICSOAK_CYCLE_TIMEOUT", d.CycleTimeout, "want a duration > 0")
+	p.check(d.EnterpriseTargetRPS > 0, "PICSOAK_ENTERPRISE_TARGET_RPS", d.EnterpriseTargetRPS, "want a number > 0")
+
+	t := c.Target
+	if t.URL != "" {
+		u, err := url.Parse(t.URL)
+		p.check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
+			"PICSOAK_TARGET_URL", RedactURL(t.URL), "want an absolute http:// or https:// URL such as http://pic:8080/events")
+	}
+	if t.MetricsURL != "" {
+		u, err := url.Parse(t.MetricsURL)
+		p.check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
+			"PICSOAK_TARGET_METRICS_URL", RedactURL(t.MetricsURL), "want an absolute http:// or https:// URL such as http://pic:8080/metrics")
+	}
+	p.check(t.Method != "" && !strings.ContainsAny(t.Method, " \t\r\n"), "PICSOAK_TARGET_METHOD", t.Method, "want an HTTP method such as GET or POST")
+	if _, err := ParseHeaders(t.Headers); err != nil {
+		p.add("PICSOAK_TARGET_HEADERS: %v", err)
+	}
+	p.check(t.Timeout > 0, "PICSOAK_TARGET_TIMEOUT", t.Timeout, "want a duration > 0")
+	if _, err := ParseStatusSet(t.ExpectedStatus); err != nil {
+		p.add("PICSOAK_TARGET_EXPECTED_STATUS=%q: %v", t.ExpectedStatus, err)
+	}
+	p.check(t.MaxBodyBytes >= 0, "PICSOAK_TARGET_MAX_BODY_BYTES", t.MaxBodyBytes, "want 0 or more")
+	p.check(t.PID >= 0, "PICSOAK_TARGET_PID", t.PID, "want a process id, or 0 for none")
+	p.check(t.SettleTime >= 0, "PICSOAK_TARGET_SETTLE_TIME", t.SettleTime, "want a duration >= 0")
+
+	s := c.Sustained
+	p.schedule("PICSOAK_SUSTAINED_SCHEDULE", s.Schedule)
+	p.check(s.Duration > 0, "PICSOAK_SUSTAINED_DURATION", s.Duration, "want a duration > 0")
+	p.check(s.Rate > 0, "PICSOAK_SUSTAINED_RATE", s.Rate, "want a rate > 0 (req/s)")
+	p.check(s.Workers >= 1, "PICSOAK_SUSTAINED_WORKERS", s.Workers, "want at least 1")
+	p.ratio("PICSOAK_SUSTAINED_MIN_SUCCESS_RATIO", s.MinSuccessRatio)
+
+	b := c.Burst
+	p.schedule("PICSOAK_BURST_SCHEDULE", b.Schedule)
+	p.check(b.Count >= 1, "PICSOAK_BURST_COUNT", b.Count, "want at least 1")
+	p.check(b.Size >= 1, "PICSOAK_BURST_SIZE", b.Size, "want at least 1")
+	p.check(b.Workers >= 1, "PICSOAK_BURST_WORKERS", b.Workers, "want at least 1")
+	p.check(b.Cooldown >= 0, "PICSOAK_BURST_COOLDOWN", b.Cooldown, "want a duration >= 0")
+	p.ratio("PICSOAK_BURST_MIN_SUCCESS_RATIO", b.MinSuccessRatio)
+
+	st := c.Streams
+	p.schedule("PICSOAK_STREAMS_SCHEDULE", st.Schedule)
+	p.check(st.Count >= 1, "PICSOAK_STREAMS_COUNT", st.Count, "want at least 1")
+	p.check(st.Requests >= 1, "PICSOAK_STREAMS_REQUESTS", st.Requests, "want at least 1")
+	p.ratio("PICSOAK_STREAMS_MIN_SUCCESS_RATIO", st.MinSuccessRatio)
+
+	sim := c.Sim
+	p.check(sim.Latency >= 0, "PICSOAK_SIM_LATENCY", sim.Latency, "want a duration >= 0")
+	p.check(sim.Jitter >= 0, "PICSOAK_SIM_JITTER", sim.Jitter, "want a duration >= 0")
+	p.ratio("PICSOAK_SIM_ERROR_RATIO", sim.ErrorRatio)
+
+	if len(p) > 0 {
+		return &ConfigError{p}
+	}
+	return nil
+}
+
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+func (p *problems) check(ok bool, key string, value any, want string) {
+	if !ok {
+		p.add("%s=%s: %s", key, formatValue(value), want)
+	}
+}
+
+func (p *problems) ratio(key string, v float64) {
+	p.check(v >= 0 && v <= 1, key, v, "want a ratio from 0 to 1, such as 0.95")
+}
+
+func (p *problems) schedule(key, spec string) {
+	if _, err := ParseSchedule(spec); err != nil {
+		p.add("%s=%q: %v", key, spec, err)
+	}
+}
+
+func formatValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strconv.Quote(v)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// cronParser accepts the standard 5 fields and descriptors such as @every 5m and @hourly.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseSchedule parses a cycle schedule. It returns a nil Schedule for "off".
+func ParseSchedule(spec string) (cron.Schedule, error) {
+	if spec == ScheduleOff {
+		return nil, nil
+	}
+	s, err := cronParser.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("want a cron spec such as '@every 10m' or '*/15 * * * *', or off (%v)", err)
+	}
+	return s, nil
+}
+
+// Var is one configuration variable, for help output.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every variable with its default and help, read from the config structs'
+// tags so the help cannot drift from what is parsed.
+func Vars() []Var {
+	var c Config
+	var out []Var
+	for _, s := range c.sections() {
+		t := reflect.TypeOf(s.ptr).Elem()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			out = append(out, Var{Name: s.prefix + envKey(f), Default: f.Tag.Get("envDefault"), Help: f.Tag.Get("help")})
+		}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package soak
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind is a cycle kind.
+type Kind uint8
+
+const (
+	Sustained Kind = iota
+	Burst
+	Streams
+	numKinds
+)
+
+// Kinds lists every cycle kind in the order cycles run at start.
+var Kinds = [numKinds]Kind{Sustained, Burst, Streams}
+
+var kindNames = [numKinds]string{"sustained", "burst", "streams"}
+
+// String returns the kind's metric label value.
+func (k Kind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// ParseKind parses a kind's name.
+func ParseKind(s string) (Kind, error) {
+	for i, n := range kindNames {
+		if n == s {
+			return Kind(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown cycle %q: want sustained, burst or streams", s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *Kind) UnmarshalText(b []byte) (err error) {
+	*k, err = ParseKind(string(b))
+	return err
+}
+
+// Observer receives live events, so that counters can be exported while a cycle runs
+// without the engine knowing who listens. Implementations must be safe for concurrent
+// use; ObserveRequest and LateRequest are on the hot path and must not block.
+type Observer interface {
+	CycleStarted(kind Kind)
+	ObserveRequest(kind Kind, o Outcome, latency time.Duration)
+	LateRequest(kind Kind)
+	CycleFinished(r *Result)
+	CycleSkipped(kind Kind)
+}
+
+// NopObserver ignores every event.
+type NopObserver struct{}
+
+func (NopObserver) CycleStarted(Kind)                           {}
+func (NopObserver) ObserveRequest(Kind, Outcome, time.Duration) {}
+func (NopObserver) LateRequest(Kind)                            {}
+func (NopObserver) CycleFinished(*Result)                       {}
+func (NopObserver) CycleSkipped(Kind)                           {}

@@ -1,0 +1,149 @@
+package soak
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Verdict is a cycle's outcome against its thresholds.
+type Verdict string
+
+const (
+	VerdictPass    Verdict = "pass"
+	VerdictFail    Verdict = "fail"
+	VerdictAborted Verdict = "aborted" // stopped before it finished; its numbers are partial
+)
+
+// Verdicts lists every verdict in label order.
+var Verdicts = []Verdict{VerdictPass, VerdictFail, VerdictAborted}
+
+// Result is everything one cycle measured. It is written to reports and exported as
+// metrics; all durations are in seconds and all rates in requests per second.
+type Result struct {
+	Cycle           Kind      `json:"cycle"`
+	Target          string    `json:"target"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	Verdict         Verdict   `json:"verdict"`
+	AbortReason     string    `json:"abort_reason,omitempty"`
+
+	MinSuccessRatio float64 `json:"min_success_ratio"`
+	// TargetRPS is the arrival rate the cycle aimed for; 0 for closed-loop cycles, which
+	// send as fast as PIC answers.
+	TargetRPS     float64           `json:"target_rps"`
+	Requests      OutcomeCounts     `json:"requests"`
+	SuccessRatio  float64           `json:"success_ratio"`
+	ThroughputRPS float64           `json:"throughput_rps"`
+	Latency       LatencySummary    `json:"latency"`
+	Errors        map[string]string `json:"example_errors,omitempty"`
+
+	// LateRequests started late because every worker was busy (sustained only).
+	LateRequests int64 `json:"generator_late_requests"`
+	// GeneratorLimited says picsoak, not PIC, set the pace: the numbers describe the
+	// generator's limit and the load was lower than configured.
+	GeneratorLimited bool `json:"generator_limited"`
+
+	EnterpriseTargetRPS float64 `json:"enterprise_target_rps"`
+	// Achievement is ThroughputRPS ÷ EnterpriseTargetRPS.
+	Achievement float64 `json:"enterprise_achievement_ratio"`
+
+	Sustained *SustainedDetail `json:"sustained,omitempty"`
+	Burst     *BurstDetail     `json:"burst,omitempty"`
+	Streams   *StreamsDetail   `json:"streams,omitempty"`
+	Resources *ResourceReport  `json:"resources,omitempty"`
+	Findings  []string         `json:"findings"`
+
+	hist *hdrhistogram.Histogram
+}
+
+// Histogram is the cycle's merged latency histogram in microseconds, nil for a result
+// read back from a report. Callers must not modify it.
+func (r *Result) Histogram() *hdrhistogram.Histogram { return r.hist }
+
+// fill copies a recorder's totals into r.
+func (r *Result) fill(rec *Recorder, elapsed time.Duration) {
+	r.Requests = rec.Counts()
+	r.SuccessRatio = r.Requests.SuccessRatio()
+	r.Latency = rec.Summary()
+	r.Errors = rec.Errors()
+	r.ThroughputRPS = rate(r.Requests.Total(), elapsed)
+	r.hist = rec.Histogram()
+}
+
+// decide sets the verdict: pass when the success ratio meets the threshold and
+// anything at all was measured.
+func (r *Result) decide() {
+	switch {
+	case r.AbortReason != "":
+		r.Verdict = VerdictAborted
+	case r.Requests.Total() > 0 && r.SuccessRatio >= r.MinSuccessRatio:
+		r.Verdict = VerdictPass
+	default:
+		r.Verdict = VerdictFail
+	}
+}
+
+func rate(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// Spread describes how much a set of figures varies.
+type Spread struct {
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+	// CoV is the coefficient of variation, stddev ÷ mean: 0 means all equal.
+	CoV float64 `json:"coefficient_of_variation"`
+}
+
+func spreadOf(xs []float64) Spread {
+	if len(xs) == 0 {
+		return Spread{}
+	}
+	s := Spread{Min: slices.Min(xs), Max: slices.Max(xs)}
+	for _, x := range xs {
+		s.Mean += x
+	}
+	s.Mean /= float64(len(xs))
+	if s.Mean > 0 {
+		var sq float64
+		for _, x := range xs {
+			sq += (x - s.Mean) * (x - s.Mean)
+		}
+		s.CoV = math.Sqrt(sq/float64(len(xs))) / s.Mean
+	}
+	return s
+}
+
+// jainIndex is Jain's fairness index (Σx)² ÷ (n·Σx²): 1 when all are equal, 1/n when one
+// gets everything.
+func jainIndex(xs []float64) float64 {
+	var sum, sq float64
+	for _, x := range xs {
+		sum += x
+		sq += x * x
+	}
+	if sq == 0 {
+		return 0
+	}
+	return sum * sum / (float64(len(xs)) * sq)
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,166 @@
+package soak
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"time"
+)
+
+// Runner runs single cycles against one target. Run is safe to call from one goroutine
+// at a time; the Scheduler makes sure of that.
+type Runner struct {
+	Config Config
+	Target Target
+	// TargetName identifies the target in results; credentials must already be redacted.
+	TargetName string
+	// Sampler reads PIC's resource usage; nil when none is configured.
+	Sampler ResourceSampler
+	// Observer receives live events; nil means none.
+	Observer Observer
+	// SampleEvery is the spacing of resource samples during a cycle; 0 means 1s.
+	SampleEvery time.Duration
+}
+
+// cycle is the state of one running cycle that the cycle kinds share.
+type cycle struct {
+	kind   Kind
+	target Target
+	obs    Observer
+	res    *Result
+}
+
+// send sends one request and records it with latency counted from `from`. A request cut
+// short by the cycle's own end is not a measurement of PIC and is dropped.
+func (c *cycle) send(ctx context.Context, s Sender, rec *Recorder, seg int, from time.Time) (Outcome, time.Duration, bool) {
+	o, err := s.Send(ctx)
+	if ctx.Err() != nil {
+		return o, 0, false
+	}
+	latency := time.Since(from)
+	rec.Record(seg, o, latency, err)
+	c.obs.ObserveRequest(c.kind, o, latency)
+	return o, latency, true
+}
+
+func (c *cycle) finding(format string, args ...any) {
+	c.res.Findings = append(c.res.Findings, fmt.Sprintf(format, args...))
+}
+
+func mergeRecorders(recs []*Recorder) *Recorder {
+	total := NewRecorder(len(recs[0].segments))
+	for _, r := range recs {
+		total.Merge(r)
+	}
+	return total
+}
+
+// MinSuccessRatio returns the configured pass threshold of kind.
+func (c *Config) MinSuccessRatio(kind Kind) float64 {
+	switch kind {
+	case Sustained:
+		return c.Sustained.MinSuccessRatio
+	case Burst:
+		return c.Burst.MinSuccessRatio
+	}
+	return c.Streams.MinSuccessRatio
+}
+
+// Schedule returns the configured schedule spec of kind.
+func (c *Config) Schedule(kind Kind) string {
+	switch kind {
+	case Sustained:
+		return c.Sustained.Schedule
+	case Burst:
+		return c.Burst.Schedule
+	}
+	return c.Streams.Schedule
+}
+
+// MaxConcurrency is the most requests any cycle has in flight, which sizes the
+// connection pool.
+func (c *Config) MaxConcurrency() int {
+	return max(c.Sustained.Workers, c.Burst.Workers, c.Streams.Count)
+}
+
+// ErrAborted marks a result whose cycle did not finish.
+var ErrAborted = errors.New("cycle aborted")
+
+// Run runs one cycle of kind under ctx and the configured cycle timeout, and returns
+// its result, never nil. A cycle stopped by ctx, by its deadline or by a panic is
+// returned with verdict aborted and whatever it measured until then.
+func (r *Runner) Run(ctx context.Context, kind Kind) (res *Result) {
+	obs := r.Observer
+	if obs == nil {
+		obs = NopObserver{}
+	}
+	res = &Result{
+		Cycle:               kind,
+		Target:              r.TargetName,
+		Start:               time.Now(),
+		MinSuccessRatio:     r.Config.MinSuccessRatio(kind),
+		EnterpriseTargetRPS: r.Config.Daemon.EnterpriseTargetRPS,
+	}
+	c := &cycle{kind: kind, target: r.Target, obs: obs, res: res}
+	obs.CycleStarted(kind)
+
+	ctx, cancel := context.WithTimeout(ctx, r.Config.Daemon.CycleTimeout)
+	defer cancel()
+	watch := r.watchResources(ctx)
+
+	defer func() {
+		if p := recover(); p != nil {
+			res.AbortReason = fmt.Sprintf("panic: %v", p)
+			res.Findings = append(res.Findings, fmt.Sprintf("The cycle panicked and was aborted: %v\n%s", p, debug.Stack()))
+		}
+		r.finish(ctx, c, watch)
+		obs.CycleFinished(res)
+	}()
+
+	switch kind {
+	case Sustained:
+		c.sustained(ctx, r.Config.Sustained)
+	case Burst:
+		c.burst(ctx, r.Config.Burst)
+	case Streams:
+		c.streams(ctx, r.Config.Streams)
+	default:
+		panic(fmt.Sprintf("unknown cycle kind %d", kind))
+	}
+	return res
+}
+
+// finish completes a result whatever way its cycle ended.
+func (r *Runner) finish(ctx context.Context, c *cycle, watch *resourceWatch) {
+	res := c.res
+	if res.AbortReason == "" && ctx.Err() != nil {
+		res.AbortReason = abortReason(ctx)
+	}
+	res.Resources = watch.stop(res.AbortReason == "", r.Config.Target.SettleTime)
+	if res.Resources != nil {
+		res.Findings = append(res.Findings, res.Resources.findings()...)
+	}
+	res.End = time.Now()
+	res.DurationSeconds = res.End.Sub(res.Start).Seconds()
+	if res.EnterpriseTargetRPS > 0 {
+		res.Achievement = res.ThroughputRPS / res.EnterpriseTargetRPS
+	}
+	res.decide()
+	if res.Verdict == VerdictFail {
+		res.Findings = append(res.Findings, fmt.Sprintf("Success ratio %.4f is under the threshold %.4f.", res.SuccessRatio, res.MinSuccessRatio))
+	}
+	if res.Findings == nil {
+		res.Findings = []string{}
+	}
+}
+
+func abortReason(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "cycle deadline exceeded (PICSOAK_CYCLE_TIMEOUT)"
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause.Error()
+	}
+	return "stopped (shutdown)"
+}

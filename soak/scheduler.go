@@ -1,0 +1,151 @@
+package soak
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Scheduler runs cycles on their cron schedules, one at a time: two cycles at once
+// would each measure the other's load. A cycle that falls due while another runs
+// waits its turn; one that falls due while it is itself still waiting or running is
+// skipped and counted.
+type Scheduler struct {
+	runner   *Runner
+	onResult func(*Result)
+	obs      Observer
+
+	cron    *cron.Cron
+	entries map[Kind]cron.EntryID
+	queue   chan Kind
+
+	mu      sync.Mutex
+	pending [numKinds]bool // queued or running
+	running *Kind
+	last    [numKinds]*Result
+}
+
+// NewScheduler builds a scheduler for every cycle whose schedule is not off. onResult
+// is called, from the scheduler's goroutine, with every finished cycle's result.
+func NewScheduler(r *Runner, onResult func(*Result)) (*Scheduler, error) {
+	obs := r.Observer
+	if obs == nil {
+		obs = NopObserver{}
+	}
+	s := &Scheduler{
+		runner:   r,
+		onResult: onResult,
+		obs:      obs,
+		cron:     cron.New(cron.WithParser(cronParser)),
+		entries:  map[Kind]cron.EntryID{},
+		queue:    make(chan Kind, numKinds),
+	}
+	for _, k := range Kinds {
+		sched, err := ParseSchedule(r.Config.Schedule(k))
+		if err != nil {
+			return nil, err
+		}
+		if sched == nil {
+			continue
+		}
+		s.entries[k] = s.cron.Schedule(sched, cron.FuncJob(func() { s.Enqueue(k) }))
+	}
+	return s, nil
+}
+
+// Enabled lists the scheduled cycle kinds in run order.
+func (s *Scheduler) Enabled() []Kind {
+	var out []Kind
+	for _, k := range Kinds {
+		if _, ok := s.entries[k]; ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Enqueue asks for a run of kind. It reports false, and counts a skip, when kind is
+// already waiting or running.
+func (s *Scheduler) Enqueue(kind Kind) bool {
+	s.mu.Lock()
+	if s.pending[kind] {
+		s.mu.Unlock()
+		s.obs.CycleSkipped(kind)
+		return false
+	}
+	s.pending[kind] = true
+	s.mu.Unlock()
+	s.queue <- kind // never blocks: at most one of each kind is pending
+	return true
+}
+
+// Run runs cycles until ctx is done: first every enabled cycle once if runOnStart,
+// then as their schedules fall due. A cycle running when ctx ends is aborted, its
+// result still passed to onResult, before Run returns.
+func (s *Scheduler) Run(ctx context.Context, runOnStart bool) {
+	if runOnStart {
+		for _, k := range s.Enabled() {
+			s.Enqueue(k)
+		}
+	}
+	s.cron.Start()
+	defer func() { <-s.cron.Stop().Done() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case k := <-s.queue:
+			s.mu.Lock()
+			s.running = &k
+			s.mu.Unlock()
+
+			res := s.runner.Run(ctx, k)
+
+			s.mu.Lock()
+			s.running = nil
+			s.pending[k] = false
+			s.last[k] = res
+			s.mu.Unlock()
+			if s.onResult != nil {
+				s.onResult(res)
+			}
+		}
+	}
+}
+
+// CycleStatus is one cycle kind's place in the schedule.
+type CycleStatus struct {
+	Cycle    Kind
+	Schedule string
+	Enabled  bool
+	Running  bool
+	Next     time.Time // zero when disabled
+	Interval time.Duration
+	Last     *Result // nil before its first run
+}
+
+// Status reports every cycle kind's schedule and last result.
+func (s *Scheduler) Status() []CycleStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CycleStatus
+	for _, k := range Kinds {
+		st := CycleStatus{Cycle: k, Schedule: s.runner.Config.Schedule(k), Last: s.last[k], Running: s.running != nil && *s.running == k}
+		if id, ok := s.entries[k]; ok {
+			st.Enabled = true
+			st.Next = s.cron.Entry(id).Next
+			st.Interval = Interval(s.cron.Entry(id).Schedule, time.Now())
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Interval is the time between the next two runs of sched after t, so alerts can tell
+// a stale cycle from a rare one.
+func Interval(sched cron.Schedule, t time.Time) time.Duration {
+	first := sched.Next(t)
+	return sched.Next(first).Sub(first)
+}

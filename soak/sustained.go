@@ -1,0 +1,183 @@
+package soak
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// lateAfter is how long past its due time a request may wait for a free worker before
+// it counts as late: past this, the generator rather than the arrival schedule decided
+// when it started.
+const lateAfter = time.Millisecond
+
+// generatorLimitedRatio is the share of late requests from which a cycle's load is
+// called generator-limited.
+const generatorLimitedRatio = 0.01
+
+// thirds splits a sustained cycle to compare its start with its end.
+const thirds = 3
+
+// SustainedDetail is what only the sustained cycle measures.
+type SustainedDetail struct {
+	RateRPS         float64 `json:"rate_rps"`
+	DurationSeconds float64 `json:"configured_duration_seconds"`
+	Workers         int     `json:"workers"`
+	Planned         int64   `json:"planned_requests"`
+	Sent            int64   `json:"sent_requests"`
+	// AchievedRateRPS is sent requests over the time it took to send them.
+	AchievedRateRPS float64 `json:"achieved_rate_rps"`
+	FirstThird      Third   `json:"first_third"`
+	LastThird       Third   `json:"last_third"`
+	// ThroughputChange is the last third's ok req/s ÷ the first's (1 = unchanged).
+	ThroughputChange float64 `json:"throughput_change_ratio"`
+	// P99Change is the last third's p99 ÷ the first's (1 = unchanged).
+	P99Change float64 `json:"p99_change_ratio"`
+	Degraded  bool    `json:"degraded"`
+}
+
+// Third is one third of a sustained cycle, by the requests' due times.
+type Third struct {
+	Requests     int64   `json:"requests"`
+	SuccessRatio float64 `json:"success_ratio"`
+	OKRPS        float64 `json:"ok_rps"`
+	P99Seconds   float64 `json:"p99_seconds"`
+}
+
+// Degradation thresholds: the last third is worse than the first when its p99 grows by
+// half and by at least a millisecond, or its ok throughput drops by a tenth.
+const (
+	degradedP99Ratio        = 1.5
+	degradedP99Min          = time.Millisecond
+	degradedThroughputRatio = 0.9
+)
+
+type sustainedToken struct {
+	due   time.Time
+	third int
+}
+
+// sustained runs the open-model cycle: request i is due at start + i/rate whatever
+// happened to earlier ones, and its latency counts from that due time, so a stalled
+// target shows up in the quantiles instead of slowing the schedule (coordinated
+// omission). At most cfg.Workers requests are in flight.
+func (c *cycle) sustained(ctx context.Context, cfg SustainedConfig) {
+	pacer := ConstantPacer{Rate: cfg.Rate}
+	planned := pacer.Hits(cfg.Duration)
+	tokens := make(chan sustainedToken) // unbuffered: a send succeeds only when a worker is free
+
+	recs := make([]*Recorder, cfg.Workers)
+	var wg sync.WaitGroup
+	for i := range recs {
+		rec := NewRecorder(thirds)
+		recs[i] = rec
+		sender := c.target.NewSender(-1)
+		wg.Go(func() {
+			for tok := range tokens {
+				c.send(ctx, sender, rec, tok.third, tok.due)
+			}
+		})
+	}
+
+	var sent, late int64
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	start := time.Now()
+pace:
+	for i := range planned {
+		offset := pacer.Due(i)
+		due := start.Add(offset)
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				break pace
+			}
+		} else {
+			select {
+			case <-ctx.Done():
+				break pace
+			default:
+			}
+		}
+		tok := sustainedToken{due: due, third: int(offset * thirds / cfg.Duration)}
+		select {
+		case tokens <- tok:
+		default:
+			select {
+			case tokens <- tok:
+			case <-ctx.Done():
+				break pace
+			}
+			if time.Since(due) > lateAfter {
+				late++
+				c.obs.LateRequest(c.kind)
+			}
+		}
+		sent++
+	}
+	sendTime := max(time.Since(start), cfg.Duration)
+	close(tokens)
+	wg.Wait()
+
+	total := mergeRecorders(recs)
+	c.res.fill(total, sendTime)
+	c.res.TargetRPS = cfg.Rate
+	c.res.LateRequests = late
+	c.res.GeneratorLimited = sent > 0 && float64(late)/float64(sent) > generatorLimitedRatio
+
+	d := &SustainedDetail{
+		RateRPS:         cfg.Rate,
+		DurationSeconds: cfg.Duration.Seconds(),
+		Workers:         cfg.Workers,
+		Planned:         planned,
+		Sent:            sent,
+		AchievedRateRPS: rate(sent, sendTime),
+	}
+	thirdLen := cfg.Duration / thirds
+	third := func(i int) Third {
+		counts, lat := total.SegmentSummary(i)
+		return Third{
+			Requests:     counts.Total(),
+			SuccessRatio: counts.SuccessRatio(),
+			OKRPS:        rate(counts[OutcomeOK], thirdLen),
+			P99Seconds:   lat.Quantile(0.99),
+		}
+	}
+	d.FirstThird, d.LastThird = third(0), third(thirds-1)
+	if d.FirstThird.OKRPS > 0 {
+		d.ThroughputChange = d.LastThird.OKRPS / d.FirstThird.OKRPS
+	}
+	if d.FirstThird.P99Seconds > 0 {
+		d.P99Change = d.LastThird.P99Seconds / d.FirstThird.P99Seconds
+	}
+	p99Grew := d.P99Change > degradedP99Ratio && d.LastThird.P99Seconds-d.FirstThird.P99Seconds >= degradedP99Min.Seconds()
+	d.Degraded = p99Grew || (d.FirstThird.OKRPS > 0 && d.ThroughputChange < degradedThroughputRatio)
+	c.res.Sustained = d
+
+	if c.res.GeneratorLimited {
+		c.finding("Generator-limited: %d of %d requests (%.1f%%) waited over %s for a free worker; picsoak, not PIC, set the pace. Raise PICSOAK_SUSTAINED_WORKERS (now %d) or lower the rate.",
+			late, sent, 100*float64(late)/float64(sent), lateAfter, cfg.Workers)
+	}
+	if d.Degraded {
+		c.finding("Degradation within the cycle: last third %.1f ok req/s and p99 %s, first third %.1f ok req/s and p99 %s.",
+			d.LastThird.OKRPS, seconds(d.LastThird.P99Seconds), d.FirstThird.OKRPS, seconds(d.FirstThird.P99Seconds))
+	} else if sent > 0 {
+		c.finding("No degradation within the cycle: last third %.1f ok req/s and p99 %s, first third %.1f ok req/s and p99 %s.",
+			d.LastThird.OKRPS, seconds(d.LastThird.P99Seconds), d.FirstThird.OKRPS, seconds(d.FirstThird.P99Seconds))
+	}
+}
+
+// seconds formats a duration given in seconds for people.
+func seconds(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", s)
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2fms", s*1e3)
+	}
+	return fmt.Sprintf("%.0fµs", s*1e6)
+}
