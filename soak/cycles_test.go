@@ -1,0 +1,306 @@
+package soak
+
+import (
+	"context"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testConfig returns a valid configuration with small, fast cycles against url.
+func testConfig(url string) Config {
+	c, err := LoadConfig([]string{
+		"PICSOAK_TARGET_URL=" + url,
+		"PICSOAK_TARGET_SETTLE_TIME=0s",
+		"PICSOAK_SUSTAINED_DURATION=2s", "PICSOAK_SUSTAINED_RATE=100",
+		"PICSOAK_BURST_COUNT=3", "PICSOAK_BURST_SIZE=60", "PICSOAK_BURST_WORKERS=10", "PICSOAK_BURST_COOLDOWN=200ms",
+		"PICSOAK_STREAMS_COUNT=4", "PICSOAK_STREAMS_REQUESTS=20",
+	})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// pic is a stand-in for PIC whose latency can be changed while a cycle runs.
+type pic struct {
+	srv     *httptest.Server
+	latency atomic.Int64 // nanoseconds
+	status  atomic.Int64
+	hits    atomic.Int64
+	// slowStream, when ≥ 0, is the stream index answered slowStreamBy later.
+	slowStream   atomic.Int64
+	slowStreamBy time.Duration
+}
+
+func newPIC(t testing.TB, latency time.Duration) *pic {
+	p := &pic{}
+	p.latency.Store(int64(latency))
+	p.status.Store(http.StatusOK)
+	p.slowStream.Store(-1)
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.hits.Add(1)
+		d := time.Duration(p.latency.Load())
+		if s, err := strconv.Atoi(r.Header.Get(StreamHeader)); err == nil && int64(s) == p.slowStream.Load() {
+			d += p.slowStreamBy
+		}
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+		w.WriteHeader(int(p.status.Load()))
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *pic) runner(t testing.TB, edit func(*Config)) *Runner {
+	cfg := testConfig(p.srv.URL)
+	if edit != nil {
+		edit(&cfg)
+	}
+	return &Runner{Config: cfg, Target: newTestTarget(t, p.srv.URL, nil), TargetName: p.srv.URL}
+}
+
+func TestSustainedAchievesRate(t *testing.T) {
+	p := newPIC(t, time.Millisecond)
+	r := p.runner(t, func(c *Config) { c.Sustained.Rate = 200; c.Sustained.Duration = 3 * time.Second })
+	res := r.Run(context.Background(), Sustained)
+	if res.Verdict != VerdictPass {
+		t.Fatalf("verdict = %s, want pass; findings %v", res.Verdict, res.Findings)
+	}
+	d := res.Sustained
+	if d.Planned != 600 || d.Sent != 600 || res.Requests.Total() != 600 || p.hits.Load() != 600 {
+		t.Errorf("planned %d, sent %d, measured %d, PIC saw %d; want 600 each", d.Planned, d.Sent, res.Requests.Total(), p.hits.Load())
+	}
+	if math.Abs(d.AchievedRateRPS-200)/200 > 0.02 {
+		t.Errorf("achieved rate = %.2f req/s, want 200 within 2%%", d.AchievedRateRPS)
+	}
+	if math.Abs(res.ThroughputRPS-200)/200 > 0.02 {
+		t.Errorf("throughput = %.2f req/s, want 200 within 2%%", res.ThroughputRPS)
+	}
+	if res.LateRequests != 0 || res.GeneratorLimited {
+		t.Errorf("late = %d, limited = %v; want none with 1ms latency and 10 workers", res.LateRequests, res.GeneratorLimited)
+	}
+	if d.FirstThird.Requests != 200 || d.LastThird.Requests != 200 {
+		t.Errorf("thirds = %d and %d requests, want 200 each", d.FirstThird.Requests, d.LastThird.Requests)
+	}
+}
+
+func TestSustainedShowsInjectedLatency(t *testing.T) {
+	p := newPIC(t, 30*time.Millisecond)
+	res := p.runner(t, nil).Run(context.Background(), Sustained)
+	if p50 := res.Latency.Quantile(0.5); p50 < 0.030 || p50 > 0.060 {
+		t.Errorf("p50 = %gs, want the injected 30ms (30-60ms)", p50)
+	}
+	if res.Latency.Min < 0.030 {
+		t.Errorf("min = %gs, want at least the injected 30ms", res.Latency.Min)
+	}
+}
+
+// A stall of PIC holds every worker; the requests due during the stall must still show
+// their full wait, counted from when they were due (coordinated omission).
+func TestSustainedStallShowsInP99(t *testing.T) {
+	p := newPIC(t, time.Millisecond)
+	r := p.runner(t, func(c *Config) {
+		c.Sustained.Duration = 3 * time.Second
+		c.Sustained.Rate = 100
+		c.Sustained.Workers = 2
+	})
+	var stalled atomic.Bool
+	obs := &stallObserver{onRequest: func(n int64) {
+		// After 100 requests (about 1 s in), PIC stalls for one second, once.
+		if n == 100 && stalled.CompareAndSwap(false, true) {
+			p.latency.Store(int64(time.Second))
+			time.AfterFunc(time.Second, func() { p.latency.Store(int64(time.Millisecond)) })
+		}
+	}}
+	r.Observer = obs
+	res := r.Run(context.Background(), Sustained)
+	// ~100 requests fell due during the stall; they waited 0-1 s from their due time.
+	// Without the correction only the 2 stalled requests would show it, under p99.
+	if p99 := res.Latency.Quantile(0.99); p99 < 0.8 {
+		t.Errorf("p99 = %gs, want ≥ 0.8s: the stall must show (coordinated omission)", p99)
+	}
+	if p50 := res.Latency.Quantile(0.5); p50 > 0.5 {
+		t.Errorf("p50 = %gs, want the healthy majority under 0.5s", p50)
+	}
+	if res.LateRequests == 0 {
+		t.Errorf("late requests = 0, want the requests due during the stall counted late")
+	}
+}
+
+func TestSustainedGeneratorLimited(t *testing.T) {
+	// 2 workers × (1 / 50 ms) = 40 req/s of capacity against a 100 req/s schedule.
+	p := newPIC(t, 50*time.Millisecond)
+	r := p.runner(t, func(c *Config) { c.Sustained.Workers = 2 })
+	res := r.Run(context.Background(), Sustained)
+	if !res.GeneratorLimited {
+		t.Errorf("generator limited = false with %d late of %d, want true", res.LateRequests, res.Sustained.Sent)
+	}
+	if res.LateRequests < res.Sustained.Sent/2 {
+		t.Errorf("late = %d of %d, want most", res.LateRequests, res.Sustained.Sent)
+	}
+	if !containsText(res.Findings, "Generator-limited") {
+		t.Errorf("findings %q, want one saying the generator was the limit", res.Findings)
+	}
+	// Every request still went out: the open model never drops the schedule.
+	if res.Sustained.Sent != res.Sustained.Planned {
+		t.Errorf("sent %d of %d planned, want all", res.Sustained.Sent, res.Sustained.Planned)
+	}
+}
+
+func TestSustainedDetectsDegradation(t *testing.T) {
+	p := newPIC(t, time.Millisecond)
+	r := p.runner(t, func(c *Config) { c.Sustained.Duration = 3 * time.Second })
+	r.Observer = &stallObserver{onRequest: func(n int64) {
+		if n == 200 { // from the last third on, PIC answers in 20 ms
+			p.latency.Store(int64(20 * time.Millisecond))
+		}
+	}}
+	res := r.Run(context.Background(), Sustained)
+	if d := res.Sustained; !d.Degraded || d.LastThird.P99Seconds < 0.020 || d.P99Change <= degradedP99Ratio {
+		t.Errorf("degraded = %v, last third p99 %gs, change %.2f×; want degraded, ≥ 20ms, > %g×", d.Degraded, d.LastThird.P99Seconds, d.P99Change, degradedP99Ratio)
+	}
+}
+
+func TestBurstCountsMatchWhatWasSent(t *testing.T) {
+	p := newPIC(t, 2*time.Millisecond)
+	r := p.runner(t, nil)
+	res := r.Run(context.Background(), Burst)
+	if res.Verdict != VerdictPass {
+		t.Fatalf("verdict = %s, want pass; findings %v", res.Verdict, res.Findings)
+	}
+	d := res.Burst
+	if len(d.Bursts) != 3 {
+		t.Fatalf("bursts = %d, want 3", len(d.Bursts))
+	}
+	if res.Requests.Total() != 180 {
+		t.Errorf("requests = %d, want 3 × 60", res.Requests.Total())
+	}
+	if got, want := p.hits.Load(), 180+d.ProbeRequests; got != want {
+		t.Errorf("PIC saw %d requests, want 180 + %d probes", got, d.ProbeRequests)
+	}
+	var sum float64
+	for i, b := range d.Bursts {
+		if b.Index != i || b.Requests != 60 || b.SuccessRatio != 1 {
+			t.Errorf("burst %d = %+v, want index %d, 60 requests, all ok", i, b, i)
+		}
+		if want := float64(b.Requests) / b.DurationSeconds; math.Abs(b.RPS-want) > 1e-6*want {
+			t.Errorf("burst %d rps = %g, want requests/duration = %g", i, b.RPS, want)
+		}
+		// 10 workers × 2 ms each: about 5000 req/s at best, so a burst takes ≥ 12 ms.
+		if b.DurationSeconds < 0.012 {
+			t.Errorf("burst %d took %gs, want ≥ 12ms", i, b.DurationSeconds)
+		}
+		if b.RecoverySeconds < 0 || b.RecoverySeconds > 0.2 {
+			t.Errorf("burst %d recovery = %gs, want within the 200ms cool-down", i, b.RecoverySeconds)
+		}
+		sum += b.RPS
+	}
+	if math.Abs(d.RPSSpread.Mean-sum/3) > 1e-9 {
+		t.Errorf("rps mean = %g, want %g", d.RPSSpread.Mean, sum/3)
+	}
+}
+
+func TestBurstRecoveryMissing(t *testing.T) {
+	p := newPIC(t, time.Millisecond)
+	r := p.runner(t, func(c *Config) { c.Burst.Count = 1 })
+	r.Observer = &stallObserver{onRequest: func(n int64) {
+		if n == 60 { // the burst's last request; afterwards PIC stays slow
+			p.latency.Store(int64(30 * time.Millisecond))
+		}
+	}}
+	res := r.Run(context.Background(), Burst)
+	if got := res.Burst.Bursts[0].RecoverySeconds; got != -1 {
+		t.Errorf("recovery = %g, want -1 (not recovered within the cool-down)", got)
+	}
+	if !containsText(res.Findings, "did not recover") {
+		t.Errorf("findings %q, want one saying PIC did not recover", res.Findings)
+	}
+}
+
+func TestStreamsDetectStarvedStream(t *testing.T) {
+	p := newPIC(t, time.Millisecond)
+	p.slowStreamBy = 15 * time.Millisecond
+	r := p.runner(t, nil)
+
+	fair := r.Run(context.Background(), Streams).Streams
+	p.slowStream.Store(2)
+	res := r.Run(context.Background(), Streams)
+	d := res.Streams
+
+	if res.Requests.Total() != 80 {
+		t.Errorf("requests = %d, want 4 × 20", res.Requests.Total())
+	}
+	for _, s := range d.Streams {
+		if s.Requests != 20 {
+			t.Errorf("stream %d sent %d, want 20", s.Index, s.Requests)
+		}
+	}
+	if len(d.Starved) != 1 || d.Starved[0] != 2 {
+		t.Errorf("starved = %v, want [2]", d.Starved)
+	}
+	if d.Starvation >= starvedBelow {
+		t.Errorf("slowest/median = %g, want < %g", d.Starvation, starvedBelow)
+	}
+	if len(fair.Starved) != 0 || fair.Fairness < 0.9 {
+		t.Errorf("without a slow stream: starved %v, fairness %g; want none and ≥ 0.9", fair.Starved, fair.Fairness)
+	}
+	if d.Fairness >= fair.Fairness-0.05 {
+		t.Errorf("fairness with a slow stream = %g, want clearly under %g", d.Fairness, fair.Fairness)
+	}
+	if s := d.Streams[2]; s.P50Seconds < 0.015 {
+		t.Errorf("slow stream p50 = %g, want ≥ 15ms", s.P50Seconds)
+	}
+}
+
+func TestFailingTargetFailsVerdict(t *testing.T) {
+	p := newPIC(t, 0)
+	p.status.Store(http.StatusServiceUnavailable)
+	res := p.runner(t, nil).Run(context.Background(), Streams)
+	if res.Verdict != VerdictFail || res.Requests[OutcomeHTTPError] != 80 || res.SuccessRatio != 0 {
+		t.Errorf("verdict %s, http errors %d, ratio %g; want fail, 80, 0", res.Verdict, res.Requests[OutcomeHTTPError], res.SuccessRatio)
+	}
+	if res.Errors["http_error"] != "unexpected status 503 Service Unavailable" {
+		t.Errorf("example error = %q, want the 503", res.Errors["http_error"])
+	}
+}
+
+func TestCycleDeadlineAborts(t *testing.T) {
+	p := newPIC(t, time.Millisecond)
+	r := p.runner(t, func(c *Config) { c.Daemon.CycleTimeout = 300 * time.Millisecond })
+	start := time.Now()
+	res := r.Run(context.Background(), Sustained)
+	if res.Verdict != VerdictAborted || !containsText([]string{res.AbortReason}, "deadline") {
+		t.Errorf("verdict %s (%q), want aborted by the deadline", res.Verdict, res.AbortReason)
+	}
+	if el := time.Since(start); el > 1500*time.Millisecond {
+		t.Errorf("aborted cycle took %s, want it to stop near its 300ms deadline", el)
+	}
+	if res.Requests.Total() == 0 {
+		t.Errorf("aborted result has no requests, want what was measured before the deadline")
+	}
+}
+
+func containsText(lines []string, sub string) bool {
+	return slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, sub) })
+}
+
+// stallObserver calls onRequest with the running count of measured requests.
+type stallObserver struct {
+	NopObserver
+	n         atomic.Int64
+	onRequest func(n int64)
+}
+
+func (s *stallObserver) ObserveRequest(Kind, Outcome, time.Duration) { s.onRequest(s.n.Add(1)) }

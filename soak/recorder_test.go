@@ -1,0 +1,131 @@
+package soak
+
+import (
+	"errors"
+	"math"
+	"testing"
+	"time"
+)
+
+func TestRecorderQuantilesAndMerge(t *testing.T) {
+	a, b := NewRecorder(2), NewRecorder(2)
+	// 1..1000 ms split over two recorders, as two workers would.
+	for i := 1; i <= 1000; i++ {
+		r := a
+		if i%2 == 0 {
+			r = b
+		}
+		o := OutcomeOK
+		if i%100 == 0 {
+			o = OutcomeHTTPError
+		}
+		r.Record(i*2/1001, o, time.Duration(i)*time.Millisecond, nil)
+	}
+	a.Merge(b)
+	s := a.Summary()
+	if s.Count != 1000 {
+		t.Fatalf("count = %d, want 1000", s.Count)
+	}
+	want := map[float64]float64{0.5: 0.5, 0.9: 0.9, 0.99: 0.99, 0.999: 0.999, 1: 1.0}
+	for q, w := range want {
+		// HDR with 3 significant digits is exact to 0.1 %.
+		if got := s.Quantile(q); math.Abs(got-w) > w*0.001 {
+			t.Errorf("quantile %g = %g s, want %g s within 0.1%%", q, got, w)
+		}
+	}
+	if got, want := s.Sum, 500.5; math.Abs(got-want) > 1e-9 {
+		t.Errorf("sum = %g s, want %g s", got, want)
+	}
+	if c := a.Counts(); c[OutcomeOK] != 990 || c[OutcomeHTTPError] != 10 {
+		t.Errorf("counts = %v, want 990 ok and 10 http_error", c)
+	}
+	first, _ := a.SegmentSummary(0)
+	second, _ := a.SegmentSummary(1)
+	if first.Total()+second.Total() != 1000 || first.Total() == 0 {
+		t.Errorf("segments = %d + %d, want both used and 1000 in all", first.Total(), second.Total())
+	}
+}
+
+func TestRecorderKeepsFirstErrorPerOutcome(t *testing.T) {
+	r := NewRecorder(0)
+	r.Record(-1, OutcomeConnError, time.Millisecond, errors.New("first"))
+	r.Record(-1, OutcomeConnError, time.Millisecond, errors.New("second"))
+	if got := r.Errors()["conn_error"]; got != "first" {
+		t.Errorf("got %q, want first", got)
+	}
+}
+
+func TestRecorderClampsOutOfRange(t *testing.T) {
+	r := NewRecorder(0)
+	r.Record(-1, OutcomeOK, 0, nil)
+	r.Record(-1, OutcomeOK, 2*time.Hour, nil)
+	s := r.Summary()
+	if s.Count != 2 || s.Max < 3599 || s.Min <= 0 {
+		t.Errorf("got count %d min %g max %g, want 2 values clamped into [1µs, 1h]", s.Count, s.Min, s.Max)
+	}
+}
+
+func TestRecordAllocatesNothing(t *testing.T) {
+	r := NewRecorder(thirds)
+	if n := testing.AllocsPerRun(1000, func() { r.Record(1, OutcomeOK, 3*time.Millisecond, nil) }); n != 0 {
+		t.Errorf("Record allocates %v times per call, want 0", n)
+	}
+}
+
+func BenchmarkRecorderRecord(b *testing.B) {
+	r := NewRecorder(thirds)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		r.Record(i%thirds, OutcomeOK, time.Duration(i%5000)*time.Microsecond, nil)
+	}
+}
+
+func TestConstantPacer(t *testing.T) {
+	tests := []struct {
+		rate     float64
+		duration time.Duration
+		hits     int64
+		due3     time.Duration
+	}{
+		{100, 30 * time.Second, 3000, 30 * time.Millisecond}, // the seed's sustained test
+		{3, time.Second, 3, time.Second},                     // due exactly at the end is outside
+		{0.5, 3 * time.Second, 2, 6 * time.Second},           // slower than one per second
+		{20000, 10 * time.Second, 200000, 150 * time.Microsecond},
+	}
+	for _, tt := range tests {
+		p := ConstantPacer{Rate: tt.rate}
+		if got := p.Hits(tt.duration); got != tt.hits {
+			t.Errorf("rate %g: Hits(%s) = %d, want %d", tt.rate, tt.duration, got, tt.hits)
+		}
+		if got := p.Due(3); got != tt.due3 {
+			t.Errorf("rate %g: Due(3) = %s, want %s", tt.rate, got, tt.due3)
+		}
+	}
+}
+
+func BenchmarkPacerDue(b *testing.B) {
+	p := ConstantPacer{Rate: 50000}
+	var i int64
+	for b.Loop() {
+		i++
+		_ = p.Due(i)
+	}
+}
+
+func TestSpreadAndFairness(t *testing.T) {
+	if got := jainIndex([]float64{5, 5, 5, 5}); got != 1 {
+		t.Errorf("jain(equal) = %g, want 1", got)
+	}
+	if got := jainIndex([]float64{1, 0, 0, 0}); got != 0.25 {
+		t.Errorf("jain(one takes all) = %g, want 0.25", got)
+	}
+	s := spreadOf([]float64{2, 4, 4, 4, 5, 5, 7, 9})
+	if s.Mean != 5 || s.CoV != 0.4 || s.Min != 2 || s.Max != 9 {
+		t.Errorf("spread = %+v, want mean 5, cov 0.4, min 2, max 9", s)
+	}
+	if got := median([]float64{3, 1, 2, 10}); got != 2.5 {
+		t.Errorf("median = %g, want 2.5", got)
+	}
+}

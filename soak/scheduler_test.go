@@ -1,0 +1,168 @@
+package soak
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// overlapObserver fails the test if two cycles ever run at once.
+type overlapObserver struct {
+	NopObserver
+	t       *testing.T
+	mu      sync.Mutex
+	running int
+	started []Kind
+	skipped map[Kind]int
+}
+
+func (o *overlapObserver) CycleStarted(k Kind) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.running++
+	o.started = append(o.started, k)
+	if o.running > 1 {
+		o.t.Errorf("cycle %s started while another was running", k)
+	}
+}
+
+func (o *overlapObserver) CycleFinished(*Result) {
+	o.mu.Lock()
+	o.running--
+	o.mu.Unlock()
+}
+
+func (o *overlapObserver) CycleSkipped(k Kind) {
+	o.mu.Lock()
+	o.skipped[k]++
+	o.mu.Unlock()
+}
+
+func TestSchedulerNeverOverlaps(t *testing.T) {
+	p := newPIC(t, 2*time.Millisecond)
+	r := p.runner(t, func(c *Config) {
+		// Both fall due every second, at the same instant; each takes ~1.2 s.
+		c.Sustained.Schedule, c.Sustained.Duration = "@every 1s", 1200*time.Millisecond
+		c.Streams.Schedule, c.Streams.Requests = "@every 1s", 200
+		c.Burst.Schedule = ScheduleOff
+	})
+	obs := &overlapObserver{t: t, skipped: map[Kind]int{}}
+	r.Observer = obs
+	results := make(chan *Result, 16)
+	s, err := NewScheduler(r, func(res *Result) { results <- res })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx, true); close(done) }()
+
+	seen := map[Kind]int{}
+	deadline := time.After(20 * time.Second)
+	for seen[Sustained] < 2 || seen[Streams] < 2 {
+		select {
+		case res := <-results:
+			seen[res.Cycle]++
+			if res.Verdict != VerdictPass {
+				t.Errorf("%s verdict %s, want pass", res.Cycle, res.Verdict)
+			}
+		case <-deadline:
+			t.Fatalf("after 20s saw %v, want 2 sustained and 2 streams cycles", seen)
+		}
+	}
+	cancel()
+	<-done
+	if seen[Burst] != 0 {
+		t.Errorf("burst ran %d times, want 0: its schedule is off", seen[Burst])
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	// Run on start enqueues in Kinds order.
+	if obs.started[0] != Sustained || obs.started[1] != Streams {
+		t.Errorf("first cycles = %v, want sustained then streams", obs.started[:2])
+	}
+	// The sustained cycle outlasts its 1 s schedule, so some of its runs are skipped.
+	if obs.skipped[Sustained] == 0 {
+		t.Errorf("skips = %v, want sustained runs skipped while it was still pending", obs.skipped)
+	}
+}
+
+// panicTarget panics when a cycle asks for a sender.
+type panicTarget struct{}
+
+func (panicTarget) NewSender(int) Sender { panic("target exploded") }
+
+func TestPanickingCycleIsAbortedAndSchedulerGoesOn(t *testing.T) {
+	p := newPIC(t, time.Millisecond)
+	r := p.runner(t, func(c *Config) { c.Sustained.Schedule, c.Burst.Schedule = ScheduleOff, ScheduleOff })
+	r.Target = panicTarget{}
+	results := make(chan *Result, 4)
+	s, err := NewScheduler(r, func(res *Result) { results <- res })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx, true)
+	var res *Result
+	select {
+	case res = <-results:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no result within 10s of a panicking cycle")
+	}
+	if res.Verdict != VerdictAborted || res.AbortReason != "panic: target exploded" {
+		t.Errorf("got verdict %s (%q), want aborted by the panic", res.Verdict, res.AbortReason)
+	}
+	// The scheduler survives: the same cycle can be enqueued and runs again.
+	if !s.Enqueue(Streams) {
+		t.Fatal("Enqueue after the panic = false, want true")
+	}
+	select {
+	case res = <-results:
+		if res.Verdict != VerdictAborted {
+			t.Errorf("second run verdict %s, want aborted again", res.Verdict)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("scheduler stopped after a panic")
+	}
+}
+
+func TestShutdownAbortsRunningCycle(t *testing.T) {
+	p := newPIC(t, time.Millisecond)
+	r := p.runner(t, func(c *Config) { c.Sustained.Duration = time.Minute })
+	started := make(chan struct{})
+	var once sync.Once
+	r.Observer = &stallObserver{onRequest: func(int64) { once.Do(func() { close(started) }) }}
+	results := make(chan *Result, 4)
+	s, err := NewScheduler(r, func(res *Result) { results <- res })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx, true); close(done) }()
+	<-started
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return within 5s of shutdown")
+	}
+	res := <-results
+	if res.Cycle != Sustained || res.Verdict != VerdictAborted || res.Requests.Total() == 0 {
+		t.Errorf("got %s %s with %d requests, want the running sustained cycle aborted with its partial numbers", res.Cycle, res.Verdict, res.Requests.Total())
+	}
+}
+
+func TestInterval(t *testing.T) {
+	for spec, want := range map[string]time.Duration{"@every 10m": 10 * time.Minute, "*/15 * * * *": 15 * time.Minute, "@hourly": time.Hour} {
+		s, err := ParseSchedule(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Interval(s, time.Date(2026, 1, 1, 0, 7, 0, 0, time.UTC)); got != want {
+			t.Errorf("Interval(%q) = %s, want %s", spec, got, want)
+		}
+	}
+}
