@@ -1,0 +1,165 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/picsoak/picsoak/soak"
+)
+
+func float(v float64) *float64 { return &v }
+
+// sampleResult is a finished burst cycle with every figure set.
+func sampleResult() *soak.Result {
+	return &soak.Result{
+		Cycle:           soak.Burst,
+		End:             time.Unix(1_800_000_000, 0),
+		DurationSeconds: 12.5,
+		Verdict:         soak.VerdictPass,
+		SuccessRatio:    0.99,
+		ThroughputRPS:   227,
+		Latency: soak.LatencySummary{Count: 2500, Sum: 10, Quantiles: []soak.QuantileValue{
+			{Quantile: 0.5, Seconds: 0.002}, {Quantile: 0.9, Seconds: 0.004}, {Quantile: 0.95, Seconds: 0.005},
+			{Quantile: 0.99, Seconds: 0.01}, {Quantile: 0.999, Seconds: 0.02}, {Quantile: 1, Seconds: 0.05},
+		}},
+		Burst: &soak.BurstDetail{
+			Bursts: []soak.BurstStat{
+				{Index: 0, RPS: 220, DurationSeconds: 2.27, RecoverySeconds: 0.01, SuccessRatio: 1},
+				{Index: 1, RPS: 234, DurationSeconds: 2.13, RecoverySeconds: -1, SuccessRatio: 0.98},
+			},
+			RPSSpread: soak.Spread{CoV: 0.03},
+		},
+		Resources: &soak.ResourceReport{
+			Before:            &soak.ResourceSample{},
+			After:             &soak.ResourceSample{ResidentMemoryBytes: float(64 << 20), Goroutines: float(40)},
+			MemoryGrowthBytes: float(1 << 20),
+			GoroutineGrowth:   float(2),
+			CPUSeconds:        float(1.5),
+		},
+	}
+}
+
+func TestCycleFinishedExportsResult(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := New(reg)
+	e.SetPlan(soak.Burst, 0.9, 0, 10*time.Minute)
+	e.CycleStarted(soak.Burst)
+	e.ObserveRequest(soak.Burst, soak.OutcomeOK, 3*time.Millisecond)
+	e.ObserveRequest(soak.Burst, soak.OutcomeTimeout, 5*time.Second)
+	e.CycleFinished(sampleResult())
+
+	want := `
+# HELP picsoak_burst_recovery_seconds Time after each burst until PIC answered at its pre-burst latency; -1 if not within the cool-down.
+# TYPE picsoak_burst_recovery_seconds gauge
+picsoak_burst_recovery_seconds{burst="0"} 0.01
+picsoak_burst_recovery_seconds{burst="1"} -1
+# HELP picsoak_cycle_latency_seconds Latency quantiles of the last finished cycle, from its HDR histogram.
+# TYPE picsoak_cycle_latency_seconds summary
+picsoak_cycle_latency_seconds{cycle="burst",quantile="0.5"} 0.002
+picsoak_cycle_latency_seconds{cycle="burst",quantile="0.9"} 0.004
+picsoak_cycle_latency_seconds{cycle="burst",quantile="0.95"} 0.005
+picsoak_cycle_latency_seconds{cycle="burst",quantile="0.99"} 0.01
+picsoak_cycle_latency_seconds{cycle="burst",quantile="0.999"} 0.02
+picsoak_cycle_latency_seconds{cycle="burst",quantile="1"} 0.05
+picsoak_cycle_latency_seconds_sum{cycle="burst"} 10
+picsoak_cycle_latency_seconds_count{cycle="burst"} 2500
+# HELP picsoak_cycle_min_success_ratio Configured pass threshold of the success ratio.
+# TYPE picsoak_cycle_min_success_ratio gauge
+picsoak_cycle_min_success_ratio{cycle="burst"} 0.9
+# HELP picsoak_cycle_interval_seconds Time between scheduled runs of the cycle.
+# TYPE picsoak_cycle_interval_seconds gauge
+picsoak_cycle_interval_seconds{cycle="burst"} 600
+# HELP picsoak_cycle_pass 1 if the last finished cycle passed, else 0.
+# TYPE picsoak_cycle_pass gauge
+picsoak_cycle_pass{cycle="burst"} 1
+# HELP picsoak_cycle_in_progress 1 while the cycle runs.
+# TYPE picsoak_cycle_in_progress gauge
+picsoak_cycle_in_progress{cycle="burst"} 0
+picsoak_cycle_in_progress{cycle="streams"} 0
+picsoak_cycle_in_progress{cycle="sustained"} 0
+# HELP picsoak_cycle_last_end_timestamp_seconds Unix time the last cycle finished.
+# TYPE picsoak_cycle_last_end_timestamp_seconds gauge
+picsoak_cycle_last_end_timestamp_seconds{cycle="burst"} 1.8e+09
+# HELP picsoak_target_goroutines PIC's goroutines after the last cycle.
+# TYPE picsoak_target_goroutines gauge
+picsoak_target_goroutines{cycle="burst"} 40
+# HELP picsoak_target_memory_growth_bytes PIC's resident memory after the last cycle minus before it.
+# TYPE picsoak_target_memory_growth_bytes gauge
+picsoak_target_memory_growth_bytes{cycle="burst"} 1.048576e+06
+`
+	names := []string{"picsoak_burst_recovery_seconds", "picsoak_cycle_latency_seconds", "picsoak_cycle_min_success_ratio",
+		"picsoak_cycle_interval_seconds", "picsoak_cycle_pass", "picsoak_cycle_in_progress", "picsoak_cycle_last_end_timestamp_seconds",
+		"picsoak_target_goroutines", "picsoak_target_memory_growth_bytes"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+	if got := testutil.ToFloat64(e.requests[soak.Burst][soak.OutcomeTimeout]); got != 1 {
+		t.Errorf("timeout requests = %g, want 1", got)
+	}
+	if got := testutil.ToFloat64(e.cycles.WithLabelValues("burst", "pass")); got != 1 {
+		t.Errorf("burst passes = %g, want 1", got)
+	}
+}
+
+func TestAbortedCycleKeepsLastCompleteFigures(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := New(reg)
+	e.CycleFinished(sampleResult())
+	aborted := sampleResult()
+	aborted.Verdict, aborted.SuccessRatio = soak.VerdictAborted, 0.1
+	e.CycleFinished(aborted)
+	if got := testutil.ToFloat64(e.successRatio.WithLabelValues("burst")); got != 0.99 {
+		t.Errorf("success ratio after an aborted cycle = %g, want the last complete 0.99", got)
+	}
+	if got := testutil.ToFloat64(e.cycles.WithLabelValues("burst", "aborted")); got != 1 {
+		t.Errorf("aborted count = %g, want 1", got)
+	}
+}
+
+func TestEveryCounterSeriesExistsFromStart(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	New(reg)
+	// 3 cycles × 5 outcomes and 3 × 3 verdicts, all at zero, so the first increase counts.
+	if n := testutil.CollectAndCount(reg, "picsoak_requests_total"); n != 15 {
+		t.Errorf("picsoak_requests_total series = %d, want 15", n)
+	}
+	if n := testutil.CollectAndCount(reg, "picsoak_cycles_total"); n != 9 {
+		t.Errorf("picsoak_cycles_total series = %d, want 9", n)
+	}
+}
+
+func TestRequestDurationHasClassicAndNativeBuckets(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := New(reg)
+	e.ObserveRequest(soak.Sustained, soak.OutcomeOK, 3*time.Millisecond)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "picsoak_request_duration_seconds" {
+			continue
+		}
+		h := mf.GetMetric()[0].GetHistogram()
+		if len(h.GetBucket()) != len(RequestDurationBuckets) {
+			t.Errorf("classic buckets = %d, want %d", len(h.GetBucket()), len(RequestDurationBuckets))
+		}
+		if h.GetSchema() == 0 && len(h.GetPositiveSpan()) == 0 {
+			t.Error("no native histogram data, want native buckets alongside the classic ones")
+		}
+		return
+	}
+	t.Fatal("picsoak_request_duration_seconds not gathered")
+}
+
+func BenchmarkObserveRequest(b *testing.B) {
+	e := New(prometheus.NewRegistry())
+	b.ReportAllocs()
+	for b.Loop() {
+		e.ObserveRequest(soak.Sustained, soak.OutcomeOK, 3*time.Millisecond)
+	}
+}
