@@ -381,3 +381,20 @@ func TestSIGTERMMidCycleWritesAbortedReportAndExits0(t *testing.T) {
 		t.Errorf("report: %v %+v, want an aborted result with the requests measured so far", err, res)
 	}
 }
+
+// The README's configuration table is written by hand; this keeps it from drifting.
+func TestREADMEListsEveryVariableWithItsDefault(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range soak.Vars() {
+		def := v.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		if row := fmt.Sprintf("| `%s` | `%s` |", v.Name, def); !strings.Contains(string(readme), row) {
+			t.Errorf("README lacks the row %s", row)
+		}
+	}
+}
