@@ -16,6 +16,12 @@ import (
 // EnvPrefix is the prefix of every picsoak environment variable.
 const EnvPrefix = "PICSOAK_"
 
+// HTTP clients of PICSOAK_TARGET_CLIENT.
+const (
+	ClientFast    = "fast"
+	ClientNetHTTP = "net/http"
+)
+
 // ScheduleOff disables a cycle when used as its schedule.
 const ScheduleOff = "off"
 
@@ -39,6 +45,7 @@ type TargetConfig struct {
 	Body           string        `env:"BODY" help:"request body"`
 	Timeout        time.Duration `env:"TIMEOUT" envDefault:"5s" help:"timeout of one request, body included"`
 	ExpectedStatus string        `env:"EXPECTED_STATUS" envDefault:"2xx" help:"statuses that count as ok: comma-separated codes or classes such as 2xx,304"`
+	Client         string        `env:"CLIENT" envDefault:"fast" help:"fast (picsoak's lean HTTP/1.1 client for http:// targets; https:// always uses net/http) or net/http"`
 	MaxBodyBytes   int64         `env:"MAX_BODY_BYTES" envDefault:"1048576" help:"response bytes read per request; the rest is discarded and the connection closed"`
 	MetricsURL     string        `env:"METRICS_URL" help:"PIC's Prometheus endpoint, read for its memory, goroutines and CPU"`
 	PID            int           `env:"PID" help:"PIC's process id, read from /proc when PIC runs beside picsoak"`
@@ -211,6 +218,7 @@ func (c *Config) Validate() error {
 	if _, err := ParseStatusSet(t.ExpectedStatus); err != nil {
 		p.add("PICSOAK_TARGET_EXPECTED_STATUS=%q: %v", t.ExpectedStatus, err)
 	}
+	p.check(oneOf(t.Client, ClientFast, ClientNetHTTP), "PICSOAK_TARGET_CLIENT", t.Client, "want fast or net/http")
 	p.check(t.MaxBodyBytes >= 0, "PICSOAK_TARGET_MAX_BODY_BYTES", t.MaxBodyBytes, "want 0 or more")
 	p.check(t.PID >= 0, "PICSOAK_TARGET_PID", t.PID, "want a process id, or 0 for none")
 	p.check(t.SettleTime >= 0, "PICSOAK_TARGET_SETTLE_TIME", t.SettleTime, "want a duration >= 0")

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -46,6 +47,11 @@ type HTTPTarget struct {
 	expected StatusSet
 	maxBody  int64
 	client   *http.Client
+	// wire selects the lean HTTP/1.1 client for plain http:// targets.
+	wire bool
+
+	mu      sync.Mutex
+	senders map[*wireSender]struct{} // with a connection open, for CloseIdleConnections
 }
 
 // NewHTTPTarget builds a target from cfg whose connection pool holds maxConns idle
@@ -84,6 +90,8 @@ func NewHTTPTarget(cfg TargetConfig, maxConns int, userAgent string) (*HTTPTarge
 		timeout:  cfg.Timeout,
 		expected: expected,
 		maxBody:  cfg.MaxBodyBytes,
+		wire:     u.Scheme == "http" && cfg.Client == ClientFast,
+		senders:  map[*wireSender]struct{}{},
 		client: &http.Client{
 			Transport: transport,
 			// A redirect is a reply to classify, not a hop to follow.
@@ -94,7 +102,22 @@ func NewHTTPTarget(cfg TargetConfig, maxConns int, userAgent string) (*HTTPTarge
 
 // CloseIdleConnections drops the pooled connections, so that PIC's resources are
 // measured without the ones picsoak holds open.
-func (t *HTTPTarget) CloseIdleConnections() { t.client.CloseIdleConnections() }
+func (t *HTTPTarget) CloseIdleConnections() {
+	t.client.CloseIdleConnections()
+	t.mu.Lock()
+	senders := t.senders
+	t.senders = map[*wireSender]struct{}{}
+	t.mu.Unlock()
+	for s := range senders {
+		s.closeConn()
+	}
+}
+
+func (t *HTTPTarget) track(s *wireSender) {
+	t.mu.Lock()
+	t.senders[s] = struct{}{}
+	t.mu.Unlock()
+}
 
 // NewSender implements Target.
 func (t *HTTPTarget) NewSender(stream int) Sender {
@@ -102,6 +125,9 @@ func (t *HTTPTarget) NewSender(stream int) Sender {
 	if stream >= 0 {
 		header = header.Clone()
 		header.Set(StreamHeader, strconv.Itoa(stream))
+	}
+	if t.wire {
+		return newWireSender(t, header)
 	}
 	// The template is shallow-copied per request; the transport only reads Header.
 	req := &http.Request{

@@ -15,7 +15,7 @@ import (
 // newTestTarget returns an HTTPTarget for url with test-friendly settings.
 func newTestTarget(t testing.TB, url string, edit func(*TargetConfig)) *HTTPTarget {
 	t.Helper()
-	cfg := TargetConfig{URL: url, Method: "GET", Timeout: 2 * time.Second, ExpectedStatus: "2xx", MaxBodyBytes: 1 << 20}
+	cfg := TargetConfig{URL: url, Method: "GET", Timeout: 2 * time.Second, ExpectedStatus: "2xx", MaxBodyBytes: 1 << 20, Client: ClientFast}
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -80,21 +80,32 @@ func TestOutcomeClassification(t *testing.T) {
 		{"connection reset", srv.URL + "/reset", nil, OutcomeConnError},
 		{"malformed reply", srv.URL + "/garbage", nil, OutcomeOther},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			target := newTestTarget(t, tt.url, tt.edit)
-			got, err := target.NewSender(-1).Send(context.Background())
-			if got != tt.want {
-				t.Errorf("got %s (%v), want %s", got, err, tt.want)
-			}
-			if (err == nil) != (got == OutcomeOK) {
-				t.Errorf("got error %v with outcome %s, want an error exactly when not ok", err, got)
-			}
-		})
+	for _, client := range []string{ClientFast, ClientNetHTTP} {
+		for _, tt := range tests {
+			t.Run(client+"/"+tt.name, func(t *testing.T) {
+				target := newTestTarget(t, tt.url, func(c *TargetConfig) {
+					c.Client = client
+					if tt.edit != nil {
+						tt.edit(c)
+					}
+				})
+				got, err := target.NewSender(-1).Send(context.Background())
+				if got != tt.want {
+					t.Errorf("got %s (%v), want %s", got, err, tt.want)
+				}
+				if (err == nil) != (got == OutcomeOK) {
+					t.Errorf("got error %v with outcome %s, want an error exactly when not ok", err, got)
+				}
+			})
+		}
 	}
 }
 
 func TestTargetSendsConfiguredRequest(t *testing.T) {
+	forEachClient(t, testTargetSendsConfiguredRequest)
+}
+
+func testTargetSendsConfiguredRequest(t *testing.T, client string) {
 	type seen struct{ method, auth, ctype, body, stream, ua string }
 	got := make(chan seen, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,6 +114,7 @@ func TestTargetSendsConfiguredRequest(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	target := newTestTarget(t, srv.URL, func(c *TargetConfig) {
+		c.Client = client
 		c.Method = "POST"
 		c.Headers = "Authorization: Bearer token\nContent-Type: application/json"
 		c.Body = `{"event":1}`
@@ -117,6 +129,10 @@ func TestTargetSendsConfiguredRequest(t *testing.T) {
 }
 
 func TestLargeBodyIsReadBoundedAndNotAnError(t *testing.T) {
+	forEachClient(t, testLargeBodyIsReadBoundedAndNotAnError)
+}
+
+func testLargeBodyIsReadBoundedAndNotAnError(t *testing.T, client string) {
 	var written atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		chunk := []byte(strings.Repeat("x", 64<<10))
@@ -130,7 +146,7 @@ func TestLargeBodyIsReadBoundedAndNotAnError(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	target := newTestTarget(t, srv.URL, func(c *TargetConfig) { c.MaxBodyBytes = 128 << 10 })
+	target := newTestTarget(t, srv.URL, func(c *TargetConfig) { c.Client, c.MaxBodyBytes = client, 128<<10 })
 	if o, err := target.NewSender(-1).Send(context.Background()); o != OutcomeOK {
 		t.Fatalf("got %s (%v), want ok", o, err)
 	}
@@ -140,7 +156,9 @@ func TestLargeBodyIsReadBoundedAndNotAnError(t *testing.T) {
 	}
 }
 
-func TestConnectionsAreReused(t *testing.T) {
+func TestConnectionsAreReused(t *testing.T) { forEachClient(t, testConnectionsAreReused) }
+
+func testConnectionsAreReused(t *testing.T, client string) {
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
@@ -150,7 +168,7 @@ func TestConnectionsAreReused(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	sender := newTestTarget(t, srv.URL, nil).NewSender(-1)
+	sender := newTestTarget(t, srv.URL, func(c *TargetConfig) { c.Client = client }).NewSender(-1)
 	for range 50 {
 		if o, err := sender.Send(context.Background()); o != OutcomeOK {
 			t.Fatalf("got %s (%v), want ok", o, err)
@@ -194,12 +212,22 @@ func TestParseHeaders(t *testing.T) {
 func BenchmarkHTTPTargetSend(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer srv.Close()
-	sender := newTestTarget(b, srv.URL, nil).NewSender(-1)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if o, err := sender.Send(ctx); o != OutcomeOK {
-			b.Fatalf("got %s (%v), want ok", o, err)
-		}
+	for _, client := range []string{ClientFast, ClientNetHTTP} {
+		b.Run(client, func(b *testing.B) {
+			sender := newTestTarget(b, srv.URL, func(c *TargetConfig) { c.Client = client }).NewSender(-1)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if o, err := sender.Send(ctx); o != OutcomeOK {
+					b.Fatalf("got %s (%v), want ok", o, err)
+				}
+			}
+		})
+	}
+}
+
+func forEachClient(t *testing.T, test func(t *testing.T, client string)) {
+	for _, client := range []string{ClientFast, ClientNetHTTP} {
+		t.Run(client, func(t *testing.T) { test(t, client) })
 	}
 }
