@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"html/template"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/picsoak/picsoak/metrics"
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/web"
 )
 
 // serve runs the daemon until ctx is done: cycles on their schedules, and /metrics,
@@ -67,7 +67,8 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		return exitFail
 	}
 	var ready atomic.Bool
-	srv := newHTTPServer(daemonHandler(reg, sched, cfg, &ready))
+	status := &web.Page{Status: sched.Status, Store: store, ReportsPath: "/reports/", Target: rig.runner.TargetName, Version: v}
+	srv := newHTTPServer(daemonHandler(reg, sched, cfg, &ready, status))
 	log.Info("picsoak serving", "metrics", "http://"+ln.Addr().String()+"/metrics",
 		"status", "http://"+ln.Addr().String()+"/", "target", rig.runner.TargetName, "reports", cfg.Daemon.ReportDir, "version", v)
 
@@ -82,7 +83,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	return code
 }
 
-func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg soak.Config, ready *atomic.Bool) http.Handler {
+func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg soak.Config, ready *atomic.Bool, status http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
@@ -101,14 +102,11 @@ func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg soak.Con
 		json.NewEncoder(w).Encode(statusView(sched.Status()))
 	})
 	mux.Handle("/reports/", http.StripPrefix("/reports/", http.FileServer(http.Dir(cfg.Daemon.ReportDir))))
-	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		statusPage.Execute(w, statusView(sched.Status()))
-	})
+	mux.Handle("/{$}", status)
 	return mux
 }
 
-// cycleView is one cycle on the status page and in /api/v1/status.
+// cycleView is one cycle in /api/v1/status.
 type cycleView struct {
 	Cycle           string       `json:"cycle"`
 	Schedule        string       `json:"schedule"`
@@ -131,16 +129,3 @@ func statusView(sts []soak.CycleStatus) []cycleView {
 	}
 	return out
 }
-
-var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><meta http-equiv="refresh" content="10"><title>picsoak</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}</style>
-</head><body><h1>picsoak</h1>
-<table><tr><th>cycle</th><th>schedule</th><th>state</th><th>next run</th><th>last verdict</th><th>success ratio</th><th>throughput</th><th>p99</th></tr>
-{{range .}}<tr><td>{{.Cycle}}</td><td>{{.Schedule}}</td><td>{{if .Running}}running{{else if .Enabled}}idle{{else}}off{{end}}</td>
-<td>{{with .Next}}{{.Format "2006-01-02 15:04:05 MST"}}{{end}}</td>
-{{with .Last}}<td>{{.Verdict}}</td><td>{{printf "%.4f" .SuccessRatio}}</td><td>{{printf "%.1f" .ThroughputRPS}} req/s</td><td>{{printf "%.6f" (.Latency.Quantile 0.99)}} s</td>{{else}}<td colspan="4">not run yet</td>{{end}}</tr>
-{{end}}</table>
-<p><a href="/metrics">/metrics</a> · <a href="/api/v1/status">/api/v1/status</a> · <a href="/reports/">reports</a></p>
-</body></html>
-`))

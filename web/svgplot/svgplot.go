@@ -21,7 +21,7 @@ const (
 // Margins leave room for the title and legend (top) and tick labels (left, bottom).
 const (
 	marginLeft   = 52
-	marginRight  = 14
+	marginRight  = 24
 	marginTop    = 30
 	marginBottom = 38
 )

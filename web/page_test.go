@@ -1,0 +1,224 @@
+package web
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/picsoak/picsoak/soak"
+)
+
+func ptr(v float64) *float64 { return &v }
+
+// storedResults writes n results of every kind into a fresh store, a minute apart.
+func storedResults(t *testing.T, n int) *soak.ReportStore {
+	t.Helper()
+	store := &soak.ReportStore{Dir: t.TempDir(), Keep: 100}
+	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i := range n {
+		for _, k := range soak.Kinds {
+			r := &soak.Result{
+				Cycle: k, Target: "http://pic/events", Start: start.Add(time.Duration(i) * time.Minute),
+				Verdict: soak.VerdictPass, MinSuccessRatio: 0.95, SuccessRatio: 0.999, ThroughputRPS: 100 + float64(i),
+				Latency: soak.LatencySummary{Count: 1000, Min: 0.001, Max: 0.05, Quantiles: []soak.QuantileValue{
+					{Quantile: 0.5, Seconds: 0.002}, {Quantile: 0.9, Seconds: 0.004}, {Quantile: 0.95, Seconds: 0.005},
+					{Quantile: 0.99, Seconds: 0.01}, {Quantile: 0.999, Seconds: 0.03}, {Quantile: 1, Seconds: 0.05},
+				}},
+				Resources: &soak.ResourceReport{
+					After: &soak.ResourceSample{ResidentMemoryBytes: ptr(64 << 20), Goroutines: ptr(30)},
+					Peak:  &soak.ResourceSample{ResidentMemoryBytes: ptr(80 << 20), Goroutines: ptr(90)},
+				},
+				Findings: []string{},
+			}
+			r.End = r.Start.Add(10 * time.Second)
+			switch k {
+			case soak.Burst:
+				r.Burst = &soak.BurstDetail{Bursts: []soak.BurstStat{{Index: 0, RPS: 900}, {Index: 1, RPS: 1100}, {Index: 2, RPS: 1000}}}
+			case soak.Streams:
+				r.Streams = &soak.StreamsDetail{Streams: []soak.StreamStat{{Index: 0, P50Seconds: 0.002, P99Seconds: 0.004}, {Index: 1, P50Seconds: 0.003, P99Seconds: 0.006}}}
+			}
+			if _, err := store.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return store
+}
+
+func get(t *testing.T, h http.Handler) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET / = %d, want 200\n%s", rec.Code, rec.Body)
+	}
+	if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type: got %q, want text/html; charset=utf-8", ct)
+	}
+	return rec.Body.String()
+}
+
+var svgElement = regexp.MustCompile(`(?s)<svg .*?</svg>`)
+
+// svgs returns every inline SVG of the page by id, each checked to be well-formed XML.
+func svgs(t *testing.T, page string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, s := range svgElement.FindAllString(page, -1) {
+		d := xml.NewDecoder(strings.NewReader(s))
+		var id string
+		for {
+			tok, err := d.Token()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("inline SVG is not well-formed: %v\n%s", err, s)
+			}
+			if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "svg" {
+				for _, a := range se.Attr {
+					if a.Name.Local == "id" {
+						id = a.Value
+					}
+				}
+			}
+		}
+		if _, dup := out[id]; dup {
+			t.Errorf("two SVGs with id %q", id)
+		}
+		out[id] = s
+	}
+	return out
+}
+
+func TestPageShowsEveryCycleWithPlotsFromReports(t *testing.T) {
+	store := storedResults(t, 3)
+	p := &Page{
+		Store: store, ReportsPath: "/reports/", Target: "http://pic/events", Version: "test",
+		Status: func() []soak.CycleStatus {
+			return []soak.CycleStatus{
+				{Cycle: soak.Sustained, Schedule: "@every 10m", Enabled: true, Running: true, Next: time.Now().Add(time.Minute)},
+				{Cycle: soak.Burst, Schedule: "@every 10m", Enabled: true},
+				{Cycle: soak.Streams, Schedule: "off"},
+			}
+		},
+	}
+	page := get(t, p)
+	plots := svgs(t, page)
+	for _, id := range []string{
+		"latency-sustained", "latency-burst", "latency-streams",
+		"throughput-sustained", "p99-burst", "bursts", "streams", "pic-memory", "pic-goroutines",
+	} {
+		if _, ok := plots[id]; !ok {
+			t.Errorf("page lacks the plot %q", id)
+		}
+	}
+	if got := strings.Count(plots["bursts"], `class="bar"`); got != 3 {
+		t.Errorf("bursts plot: got %d bars, want 3", got)
+	}
+	if got := strings.Count(plots["streams"], `class="bar"`); got != 4 {
+		t.Errorf("streams plot: got %d bars, want 4 (p50 and p99 of two streams)", got)
+	}
+	if !strings.Contains(plots["throughput-burst"], `data-points="3"`) {
+		t.Errorf("throughput-burst does not plot the 3 stored cycles:\n%s", plots["throughput-burst"])
+	}
+	// With no live result, the latency curve comes from the newest report's quantiles:
+	// min, five quantiles below 1, and the maximum.
+	if !strings.Contains(plots["latency-sustained"], `data-points="7"`) || !strings.Contains(plots["latency-sustained"], "report") {
+		t.Errorf("latency-sustained is not the 7-point curve from the report:\n%s", plots["latency-sustained"])
+	}
+	for _, want := range []string{
+		`<span class="state-running">running</span>`,
+		`data-verdict="pass"`,
+		`<b class="success-ratio">0.9990</b>`,
+		"off</td>",
+		`href="/reports/20260301T120200.000Z-streams.md"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if got := strings.Count(page, `class="report-link"`); got != 9 {
+		t.Errorf("got %d report links, want 9 (3 cycles of 3 kinds)", got)
+	}
+}
+
+func TestPageWithoutReportsSaysSo(t *testing.T) {
+	p := &Page{
+		Store:  &soak.ReportStore{Dir: t.TempDir(), Keep: 10},
+		Status: func() []soak.CycleStatus { return []soak.CycleStatus{{Cycle: soak.Sustained, Schedule: "@every 1m", Enabled: true}} },
+	}
+	page := get(t, p)
+	for _, want := range []string{"not run yet", "No reports yet", "no data yet"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	svgs(t, page)
+}
+
+func TestPageEscapesText(t *testing.T) {
+	evil := `<script>alert(1)</script>`
+	p := &Page{
+		Store: &soak.ReportStore{Dir: t.TempDir(), Keep: 10}, Target: evil, Version: evil,
+		Status: func() []soak.CycleStatus {
+			return []soak.CycleStatus{{Cycle: soak.Burst, Schedule: evil, Last: &soak.Result{Cycle: soak.Burst, Verdict: soak.VerdictFail, Findings: []string{evil}}}}
+		},
+	}
+	page := get(t, p)
+	if strings.Contains(page, "<script>") {
+		t.Fatalf("page contains an unescaped <script>:\n%s", page)
+	}
+	if got := strings.Count(page, "&lt;script&gt;"); got < 4 {
+		t.Errorf("got %d escaped <script>, want at least 4 (target, version, schedule, finding)", got)
+	}
+}
+
+func TestPercentileCurveFromHistogram(t *testing.T) {
+	h := hdrhistogram.New(1, 3_600_000_000, 3)
+	for v := int64(1); v <= 10000; v++ {
+		h.RecordValue(v) // 1 µs … 10 ms, uniform
+	}
+	pts := percentileCurve(h)
+	// 4 decades (10,000 values) at 20 points each, and the maximum.
+	if len(pts) != 81 {
+		t.Fatalf("got %d points, want 81", len(pts))
+	}
+	for i := 1; i < len(pts); i++ {
+		if pts[i].X <= pts[i-1].X || pts[i].Y < pts[i-1].Y {
+			t.Fatalf("point %d %+v does not follow %+v: want increasing quantiles and non-decreasing latency", i, pts[i], pts[i-1])
+		}
+	}
+	// HDR reports values to 3 significant digits (the bucket's highest equivalent value).
+	if last := pts[len(pts)-1]; last.Y < 10 || last.Y > 10.01 {
+		t.Errorf("last point: got %g ms, want the maximum, 10 ms", last.Y)
+	}
+	if mid := pts[20]; mid.X < 0.8999 || mid.X > 0.9001 || mid.Y < 8.9 || mid.Y > 9.1 {
+		t.Errorf("point 20: got %+v, want about 9 ms at 90%%", mid)
+	}
+	if pts := percentileCurve(hdrhistogram.New(1, 1000, 3)); pts != nil {
+		t.Errorf("empty histogram: got %v, want no points", pts)
+	}
+}
+
+func TestFormatSeconds(t *testing.T) {
+	tests := []struct {
+		s    float64
+		want string
+	}{
+		{0, "0"}, {0.000250, "250 µs"}, {0.0049, "4.9 ms"}, {0.123456, "123 ms"}, {2.5, "2.5 s"},
+	}
+	for _, tt := range tests {
+		if got := formatSeconds(tt.s); got != tt.want {
+			t.Errorf("formatSeconds(%g): got %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}

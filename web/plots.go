@@ -1,0 +1,183 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/web/svgplot"
+)
+
+// percentileStep is the spacing of the percentile curve's points in decades of the
+// log axis: 20 points from 0 % to 90 %, 20 more to 99 %, and so on.
+const percentileStep = 0.05
+
+// percentileCurve is the latency (ms) at quantiles spaced evenly on the log
+// percentile axis, up to where h's count still resolves them, ending at the maximum.
+func percentileCurve(h *hdrhistogram.Histogram) []svgplot.Point {
+	n := h.TotalCount()
+	if n == 0 {
+		return nil
+	}
+	// Past 1-1/n every quantile is the maximum; beyond that the curve would only repeat it.
+	top := math.Max(2, math.Log10(float64(n)))
+	var pts []svgplot.Point
+	for i := 0; float64(i)*percentileStep < top-1e-9; i++ {
+		q := 1 - math.Pow(10, -float64(i)*percentileStep)
+		pts = append(pts, svgplot.Point{X: q, Y: usToMS(h.ValueAtQuantile(q * 100))})
+	}
+	return append(pts, svgplot.Point{X: 1 - math.Pow(10, -top), Y: usToMS(h.Max())})
+}
+
+// summaryCurve is the fallback for results read back from reports, which keep only
+// the summary quantiles: min at 0 %, each quantile, and the maximum at the end.
+func summaryCurve(s soak.LatencySummary) []svgplot.Point {
+	if s.Count == 0 {
+		return nil
+	}
+	pts := []svgplot.Point{{X: 0, Y: s.Min * 1e3}}
+	last := 0.99
+	for _, q := range s.Quantiles {
+		if q.Quantile < 1 {
+			pts = append(pts, svgplot.Point{X: q.Quantile, Y: q.Seconds * 1e3})
+			last = max(last, q.Quantile)
+		}
+	}
+	// Like percentileCurve, the maximum sits where the count stops resolving quantiles.
+	top := math.Max(-math.Log10(1-last), math.Log10(float64(s.Count)))
+	return append(pts, svgplot.Point{X: 1 - math.Pow(10, -top), Y: s.Max * 1e3})
+}
+
+func usToMS(v int64) float64 { return float64(v) / 1e3 }
+
+// latencyPlot is the last result's percentile distribution.
+func latencyPlot(kind soak.Kind, r *soak.Result) template.HTML {
+	var pts []svgplot.Point
+	source := "from its report's quantiles"
+	if r != nil {
+		if h := r.Histogram(); h != nil {
+			pts, source = percentileCurve(h), "HDR histogram"
+		} else {
+			pts = summaryCurve(r.Latency)
+		}
+	}
+	return svgplot.Line{
+		ID:     "latency-" + kind.String(),
+		Title:  fmt.Sprintf("Latency by percentile, last cycle (%s)", source),
+		X:      svgplot.Axis{Scale: svgplot.Percentile, Label: "percentile"},
+		Y:      svgplot.Axis{Label: "ms", FromZero: true},
+		Series: []svgplot.Series{{Name: "latency", Points: pts}},
+	}.SVG()
+}
+
+// historyPlots are throughput and p99 over the recent cycles of one kind.
+func historyPlots(kind soak.Kind, reports []report) []template.HTML {
+	var tp, p99 []svgplot.Point
+	for _, rep := range reports {
+		r := rep.Result
+		x := unixSeconds(r.End)
+		tp = append(tp, svgplot.Point{X: x, Y: r.ThroughputRPS})
+		p99 = append(p99, svgplot.Point{X: x, Y: r.Latency.Quantile(0.99) * 1e3})
+	}
+	label := fmt.Sprintf("last %d cycles", len(reports))
+	return []template.HTML{
+		svgplot.Line{
+			ID: "throughput-" + kind.String(), Title: "Throughput over recent cycles",
+			X: svgplot.Axis{Scale: svgplot.Time, Label: label}, Y: svgplot.Axis{Label: "req/s", FromZero: true},
+			Series: []svgplot.Series{{Name: "throughput", Points: tp, Markers: true}},
+		}.SVG(),
+		svgplot.Line{
+			ID: "p99-" + kind.String(), Title: "p99 latency over recent cycles",
+			X: svgplot.Axis{Scale: svgplot.Time, Label: label}, Y: svgplot.Axis{Label: "ms", FromZero: true},
+			Series: []svgplot.Series{{Name: "p99", Points: p99, Markers: true}},
+		}.SVG(),
+	}
+}
+
+// detailPlot is the kind's own figure of its last result: req/s per burst, latency per
+// stream; nothing for sustained, whose history plots say it all.
+func detailPlot(kind soak.Kind, r *soak.Result) (template.HTML, bool) {
+	switch kind {
+	case soak.Burst:
+		b := svgplot.Bars{ID: "bursts", Title: "Req/s per burst, last cycle", CategoryLabel: "burst", Y: svgplot.Axis{Label: "req/s"}}
+		if r != nil && r.Burst != nil {
+			s := svgplot.BarSeries{Name: "req/s"}
+			for _, st := range r.Burst.Bursts {
+				b.Categories = append(b.Categories, strconv.Itoa(st.Index+1))
+				s.Values = append(s.Values, st.RPS)
+			}
+			b.Series = []svgplot.BarSeries{s}
+		}
+		b.Tooltip = func(cat string, _ svgplot.BarSeries, v float64) string {
+			return fmt.Sprintf("burst %s: %.1f req/s", cat, v)
+		}
+		return b.SVG(), true
+	case soak.Streams:
+		b := svgplot.Bars{ID: "streams", Title: "Latency per stream, last cycle", CategoryLabel: "stream", Y: svgplot.Axis{Label: "ms"}}
+		if r != nil && r.Streams != nil {
+			p50, p99 := svgplot.BarSeries{Name: "p50"}, svgplot.BarSeries{Name: "p99"}
+			for _, st := range r.Streams.Streams {
+				b.Categories = append(b.Categories, strconv.Itoa(st.Index))
+				p50.Values = append(p50.Values, st.P50Seconds*1e3)
+				p99.Values = append(p99.Values, st.P99Seconds*1e3)
+			}
+			b.Series = []svgplot.BarSeries{p50, p99}
+		}
+		b.Tooltip = func(cat string, s svgplot.BarSeries, v float64) string {
+			return fmt.Sprintf("stream %s %s: %.3f ms", cat, s.Name, v)
+		}
+		return b.SVG(), true
+	}
+	return "", false
+}
+
+// resourcePlots are PIC's memory and goroutines after and at the peak of every recent
+// cycle, of all kinds, in time order.
+func resourcePlots(all []report) []template.HTML {
+	all = slices.Clone(all)
+	slices.SortFunc(all, func(a, b report) int { return a.Result.End.Compare(b.Result.End) })
+	memAfter, memPeak := svgplot.Series{Name: "after", Markers: true}, svgplot.Series{Name: "peak", Markers: true}
+	gorAfter, gorPeak := svgplot.Series{Name: "after", Markers: true}, svgplot.Series{Name: "peak", Markers: true}
+	add := func(s *svgplot.Series, x float64, v *float64, scale float64) {
+		if v != nil {
+			s.Points = append(s.Points, svgplot.Point{X: x, Y: *v * scale})
+		}
+	}
+	for _, rep := range all {
+		res := rep.Result.Resources
+		if res == nil {
+			continue
+		}
+		x := unixSeconds(rep.Result.End)
+		if res.After != nil {
+			add(&memAfter, x, res.After.ResidentMemoryBytes, 1.0/(1<<20))
+			add(&gorAfter, x, res.After.Goroutines, 1)
+		}
+		if res.Peak != nil {
+			add(&memPeak, x, res.Peak.ResidentMemoryBytes, 1.0/(1<<20))
+			add(&gorPeak, x, res.Peak.Goroutines, 1)
+		}
+	}
+	return []template.HTML{
+		svgplot.Line{
+			ID: "pic-memory", Title: "PIC resident memory across cycles",
+			X: svgplot.Axis{Scale: svgplot.Time, Label: "cycle end"}, Y: svgplot.Axis{Label: "MiB", FromZero: true},
+			Series: []svgplot.Series{memAfter, memPeak},
+		}.SVG(),
+		svgplot.Line{
+			ID: "pic-goroutines", Title: "PIC goroutines across cycles",
+			X: svgplot.Axis{Scale: svgplot.Time, Label: "cycle end"}, Y: svgplot.Axis{Label: "goroutines", FromZero: true},
+			Series: []svgplot.Series{gorAfter, gorPeak},
+		}.SVG(),
+	}
+}
+
+// unixSeconds keeps milliseconds, so cycles ending within the same second do not share
+// an x position.
+func unixSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1e3 }
