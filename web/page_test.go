@@ -153,8 +153,10 @@ func TestPageShowsEveryCycleWithPlotsFromReports(t *testing.T) {
 
 func TestPageWithoutReportsSaysSo(t *testing.T) {
 	p := &Page{
-		Store:  &soak.ReportStore{Dir: t.TempDir(), Keep: 10},
-		Status: func() []soak.CycleStatus { return []soak.CycleStatus{{Cycle: soak.Sustained, Schedule: "@every 1m", Enabled: true}} },
+		Store: &soak.ReportStore{Dir: t.TempDir(), Keep: 10},
+		Status: func() []soak.CycleStatus {
+			return []soak.CycleStatus{{Cycle: soak.Sustained, Schedule: "@every 1m", Enabled: true}}
+		},
 	}
 	page := get(t, p)
 	for _, want := range []string{"not run yet", "No reports yet", "no data yet"} {
