@@ -298,11 +298,18 @@ func oneOf(v string, allowed ...string) bool {
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // ParseSchedule parses a cycle schedule. It returns a nil Schedule for "off".
-func ParseSchedule(spec string) (cron.Schedule, error) {
+func ParseSchedule(spec string) (s cron.Schedule, err error) {
 	if spec == ScheduleOff {
 		return nil, nil
 	}
-	s, err := cronParser.Parse(spec)
+	// robfig/cron v3.0.1 panics on a time-zone prefix with nothing after it
+	// ("CRON_TZ="); found by FuzzLoadConfig.
+	defer func() {
+		if p := recover(); p != nil {
+			s, err = nil, fmt.Errorf("want a cron spec such as '@every 10m' or 'CRON_TZ=UTC */15 * * * *', or off (unparseable: %v)", p)
+		}
+	}()
+	s, err = cronParser.Parse(spec)
 	if err != nil {
 		return nil, fmt.Errorf("want a cron spec such as '@every 10m' or '*/15 * * * *', or off (%v)", err)
 	}
