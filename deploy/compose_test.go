@@ -626,6 +626,70 @@ func TestDockerfileBuildStage(t *testing.T) {
 	}
 }
 
+// TestDockerignoreKeepsSources: the build stage compiles ./cmd/picsoak from the
+// context, so no package it may import and neither go.mod nor go.sum may be ignored.
+func TestDockerignoreKeepsSources(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			patterns = append(patterns, strings.TrimPrefix(line, "/"))
+		}
+	}
+	if !slices.Contains(patterns, ".git") {
+		t.Errorf("got .dockerignore %v, want .git ignored (it changes every commit and busts the cache)", patterns)
+	}
+	// ignored reports whether path or one of its parent directories matches a pattern.
+	ignored := func(path string) string {
+		for p := path; p != "." && p != "/"; p = filepath.Dir(p) {
+			for _, pat := range patterns {
+				if ok, _ := filepath.Match(pat, p); ok {
+					return pat
+				}
+			}
+		}
+		return ""
+	}
+	need := []string{"go.mod", "go.sum"}
+	err = filepath.WalkDir(repoRoot, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			rel, err := filepath.Rel(repoRoot, path)
+			if err != nil {
+				return err
+			}
+			need = append(need, rel)
+			// Files the package embeds are build inputs too.
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, m := range regexp.MustCompile(`(?m)^//go:embed (.+)$`).FindAllSubmatch(src, -1) {
+				for _, pat := range strings.Fields(string(m[1])) {
+					need = append(need, filepath.Join(filepath.Dir(rel), pat))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range need {
+		if pat := ignored(f); pat != "" {
+			t.Errorf("got %s ignored by .dockerignore pattern %q, want it in the build context", f, pat)
+		}
+	}
+}
+
 // dockerfileUser is the final stage's USER, which owns the reports directory.
 func dockerfileUser(t *testing.T) string {
 	t.Helper()
