@@ -9,13 +9,14 @@ need=()
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v chromium >/dev/null || need+=(chromium) # the status page's browser test
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${need[*]}" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "missing ${need[*]}: run  sudo apt-get install -y prometheus prometheus-alertmanager  and try again" >&2
+    echo "missing ${need[*]}: run  sudo apt-get install -y prometheus prometheus-alertmanager chromium  and try again" >&2
     exit 1
   fi
 fi
