@@ -16,8 +16,10 @@ import (
 // Exit codes of every command.
 const (
 	exitOK     = 0
-	exitFail   = 1 // a cycle failed or was aborted (run), or the daemon failed
+	exitFail   = 1 // a cycle failed, was aborted or regressed (run), or the daemon failed
 	exitConfig = 2 // bad configuration or usage
+	// exitUnreachable: run's preflight request could not connect to the target.
+	exitUnreachable = 3
 )
 
 // version and revision are set at build time with -ldflags "-X main.version=…".

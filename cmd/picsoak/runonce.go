@@ -2,22 +2,60 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/picsoak/picsoak/soak"
 )
 
 // runOnce runs the chosen cycles once, one after another, for CI and cron jobs. It
-// prints a Markdown summary on stdout, writes reports, and exits 0 when every cycle
-// passed and 1 otherwise.
+// prints a Markdown summary on stdout, optionally writes the run as JSON and JUnit XML
+// and compares it with a baseline run. Exit codes: 0 every cycle passed and nothing
+// regressed, 1 a cycle failed or was aborted or a metric regressed, 2 bad configuration
+// or flags, 3 the target was unreachable before the first cycle.
 func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cycles := fs.String("cycle", "", "comma-separated cycles to run (default: every cycle whose schedule is not off)")
+	jsonPath := fs.String("json", "", "write every result, and the baseline comparison, as JSON to `FILE` (what --baseline reads)")
+	junitPath := fs.String("junit", "", "write JUnit XML to `FILE`: one testcase per cycle, a failure when it failed or regressed")
+	baseline := fs.String("baseline", "", "compare with an earlier run's --json `FILE` (or one cycle report) and exit 1 on a regression")
+	tol := soak.DefaultTolerances
+	fs.Float64Var(&tol.MaxThroughputDrop, "max-throughput-drop", tol.MaxThroughputDrop, "largest allowed throughput drop against the baseline, as a `fraction`")
+	fs.Float64Var(&tol.MaxP99Rise, "max-p99-rise", tol.MaxP99Rise, "largest allowed p99 rise against the baseline, as a `fraction`")
+	fs.DurationVar(&tol.P99Slack, "p99-slack", tol.P99Slack, "p99 rises smaller than this `duration` never count as regressions")
+	fs.Float64Var(&tol.MaxSuccessDrop, "max-success-drop", tol.MaxSuccessDrop, "largest allowed success-ratio drop against the baseline (absolute, 0.01 = 1 point)")
+	progressMode := fs.String("progress", "auto", "progress on stderr: auto (a live line on a terminal, plain lines otherwise), line, plain or off")
+	progressEvery := fs.Duration("progress-interval", 5*time.Second, "spacing of plain progress lines")
 	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "picsoak run: unexpected arguments %q\n", fs.Args())
+		return exitConfig
+	}
+	if err := tol.Validate(); err != nil {
+		fmt.Fprintf(stderr, "picsoak run: %v\n", err)
+		return exitConfig
+	}
+	var tty bool
+	switch *progressMode {
+	case "auto":
+		tty = isTerminal(stderr)
+	case "line":
+		tty = true
+	case "plain", "off":
+	default:
+		fmt.Fprintf(stderr, "picsoak run: --progress %q: want auto, line, plain or off\n", *progressMode)
+		return exitConfig
+	}
+	if *progressEvery <= 0 {
+		fmt.Fprintf(stderr, "picsoak run: --progress-interval %s: want > 0\n", *progressEvery)
 		return exitConfig
 	}
 	cfg, ok := loadConfig(environ, stderr)
@@ -29,16 +67,42 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "picsoak run: --cycle: %v\n", err)
 		return exitConfig
 	}
-	log := newLogger(cfg.Daemon, stderr)
-	rig, err := newRig(cfg, log, nil)
+	var base *soak.RunReport
+	if *baseline != "" {
+		if base, err = soak.ReadRunReport(*baseline); err != nil {
+			fmt.Fprintf(stderr, "picsoak run: --baseline: %v\n", err)
+			return exitConfig
+		}
+	}
+
+	prog := newProgress(stderr, tty, len(kinds))
+	logOut := stderr
+	if *progressMode != "off" {
+		logOut = prog // log lines clear the live line instead of running into it
+	}
+	log := newLogger(cfg.Daemon, logOut)
+	rig, err := newRig(cfg, log, teeObservers(prog))
 	if err != nil {
 		log.Error("cannot set up the target", "err", err)
 		return exitConfig
 	}
 	defer rig.close()
+	if err := preflight(ctx, rig.runner.Target); err != nil {
+		fmt.Fprintf(stderr, "picsoak run: target %s unreachable before start: %v\nCheck PICSOAK_TARGET_URL (and that PIC is up).\n", rig.runner.TargetName, err)
+		return exitUnreachable
+	}
 	store := &soak.ReportStore{Dir: cfg.Daemon.ReportDir, Keep: cfg.Daemon.ReportKeep}
 
-	var results []*soak.Result
+	stop := make(chan struct{})
+	displayDone := make(chan struct{})
+	go func() {
+		defer close(displayDone)
+		if *progressMode != "off" {
+			prog.run(stop, *progressEvery)
+		}
+	}()
+	v, _ := buildVersion()
+	run := &soak.RunReport{Version: v, Target: rig.runner.TargetName, Start: time.Now()}
 	code := exitOK
 	for _, k := range kinds {
 		if ctx.Err() != nil {
@@ -46,17 +110,64 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		}
 		log.Info("cycle starting", "cycle", k.String(), "target", rig.runner.TargetName)
 		r := rig.runner.Run(ctx, k)
-		results = append(results, r)
+		run.Results = append(run.Results, r)
 		writeReport(store, log, r)
 		if r.Verdict != soak.VerdictPass {
 			code = exitFail
 		}
 	}
+	close(stop)
+	<-displayDone
+	run.End = time.Now()
 	if ctx.Err() != nil {
 		code = exitFail
 	}
-	fmt.Fprint(stdout, soak.SummaryMarkdown(results))
+	if base != nil {
+		cmp := soak.Compare(base.Results, run.Results, tol)
+		run.Baseline, run.Comparison = *baseline, &cmp
+		if cmp.Regressed() {
+			code = exitFail
+		}
+	}
+	run.Passed = code == exitOK
+
+	fmt.Fprint(stdout, soak.SummaryMarkdown(run.Results))
+	if run.Comparison != nil {
+		fmt.Fprint(stdout, "\n"+run.Comparison.Markdown(*baseline))
+	}
+	if *jsonPath != "" {
+		b, err := json.MarshalIndent(run, "", "  ")
+		if err == nil {
+			err = os.WriteFile(*jsonPath, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			log.Error("cannot write --json", "path", *jsonPath, "err", err)
+			code = exitFail
+		}
+	}
+	if *junitPath != "" {
+		b, err := soak.JUnit(run)
+		if err == nil {
+			err = os.WriteFile(*junitPath, b, 0o644)
+		}
+		if err != nil {
+			log.Error("cannot write --junit", "path", *junitPath, "err", err)
+			code = exitFail
+		}
+	}
 	return code
+}
+
+// preflight sends one request before any cycle, so a wrong URL or a PIC that is down
+// ends the run with exit 3 and one clear message instead of a cycle of connection
+// errors. Only a connection failure (refused, reset, DNS, TLS) counts: a PIC that
+// answers with an error status or slowly is reachable, and the cycles measure it.
+func preflight(ctx context.Context, target soak.Target) error {
+	o, err := target.NewSender(-1).Send(ctx)
+	if o == soak.OutcomeConnError {
+		return err
+	}
+	return nil
 }
 
 func chooseKinds(cfg soak.Config, list string) ([]soak.Kind, error) {

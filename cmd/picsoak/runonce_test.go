@@ -1,0 +1,183 @@
+package main
+
+import (
+	"encoding/xml"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/picsoak/picsoak/soak"
+)
+
+// junitDoc is the JUnit XML that CI systems read, decoded independently of soak's types.
+type junitDoc struct {
+	XMLName xml.Name `xml:"testsuites"`
+	Suites  []struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Cases    []struct {
+			Name    string `xml:"name,attr"`
+			Failure *struct {
+				Type    string `xml:"type,attr"`
+				Message string `xml:"message,attr"`
+			} `xml:"failure"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func readJUnit(t *testing.T, path string) junitDoc {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc junitDoc
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("JUnit XML does not parse: %v\n%s", err, b)
+	}
+	if len(doc.Suites) != 1 {
+		t.Fatalf("got %d testsuites, want 1", len(doc.Suites))
+	}
+	return doc
+}
+
+func TestRunWritesJSONAndJUnit(t *testing.T) {
+	dir := t.TempDir()
+	jsonPath, junitPath := filepath.Join(dir, "run.json"), filepath.Join(dir, "junit.xml")
+	r := runBinary(t, fastEnv(t), "run", "--cycle", "sustained,streams", "--json", jsonPath, "--junit", junitPath, "--progress-interval", "100ms")
+	if r.code != 0 {
+		t.Fatalf("run exit %d, want 0\n%s", r.code, r.stderr)
+	}
+	run, err := soak.ReadRunReport(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !run.Passed || len(run.Results) != 2 || run.Results[0].Cycle != soak.Sustained || run.Results[1].Cycle != soak.Streams {
+		t.Errorf("--json: got passed=%v with %d results, want a passed run of sustained and streams", run.Passed, len(run.Results))
+	}
+	doc := readJUnit(t, junitPath)
+	s := doc.Suites[0]
+	if s.Tests != 2 || s.Failures != 0 || len(s.Cases) != 2 || s.Cases[0].Name != "sustained" || s.Cases[0].Failure != nil {
+		t.Errorf("--junit: got %+v, want 2 passing testcases, sustained first", s)
+	}
+	// stderr is not a terminal here: plain progress lines, at least one per cycle.
+	for _, want := range []string{"picsoak run: sustained (1/2)", "picsoak run: streams (2/2)", "requests"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks the progress line %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "\x1b[K") {
+		t.Errorf("stderr is not a terminal but got terminal control sequences")
+	}
+}
+
+func TestRunBaselineRegressionExits1(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.json")
+	if r := runBinary(t, fastEnv(t), "run", "--cycle", "streams", "--json", base); r.code != 0 {
+		t.Fatalf("baseline run exit %d, want 0\n%s", r.code, r.stderr)
+	}
+	// PIC ten times slower: sequential streams lose most of their throughput and their
+	// p99 grows far past 20 % and the 1 ms slack.
+	slow := fastEnv(t, "PICSOAK_SIM_LATENCY=30ms")
+	junitPath := filepath.Join(dir, "junit.xml")
+	r := runBinary(t, slow, "run", "--cycle", "streams", "--baseline", base, "--junit", junitPath)
+	if r.code != 1 {
+		t.Fatalf("slower run exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{
+		"## Baseline comparison: 2 regression(s)",
+		"| cycle | metric | baseline | now | change | verdict |",
+		"| streams | p99 |",
+		"❌ regression",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// The cycle itself passed: only the comparison fails it.
+	if !strings.Contains(r.stdout, "1 of 1 cycles passed") {
+		t.Errorf("summary does not show the cycle passing:\n%s", r.stdout)
+	}
+	doc := readJUnit(t, junitPath)
+	if f := doc.Suites[0].Cases[0].Failure; f == nil || f.Type != "regression" || !strings.Contains(f.Message, "streams p99") {
+		t.Errorf("JUnit testcase failure: got %+v, want a regression naming streams p99", f)
+	}
+
+	// Tolerances wide enough to allow it: the same slowdown passes.
+	r = runBinary(t, slow, "run", "--cycle", "streams", "--baseline", base, "--max-throughput-drop", "1", "--max-p99-rise", "1000")
+	if r.code != 0 || !strings.Contains(r.stdout, "## Baseline comparison: no regression") {
+		t.Errorf("lenient run exit %d, want 0 and no regression\n%s", r.code, r.stdout)
+	}
+}
+
+func TestRunUnreachableTargetExits3(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connections are refused
+	start := time.Now()
+	r := runBinary(t, fastEnv(t, "PICSOAK_TARGET_URL=http://"+addr+"/events"), "run")
+	if r.code != 3 {
+		t.Fatalf("run exit %d, want 3\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"unreachable before start", "connection refused", "PICSOAK_TARGET_URL"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "cycle starting") {
+		t.Errorf("a cycle started against an unreachable target:\n%s", r.stderr)
+	}
+	t.Logf("gave up after %s", time.Since(start))
+}
+
+func TestRunBadFlagsExit2(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--max-p99-rise", "-1"}, "max p99 rise -1"},
+		{[]string{"--max-throughput-drop", "1.5"}, "max throughput drop 1.5"},
+		{[]string{"--baseline", missing}, "--baseline"},
+		{[]string{"--progress", "fancy"}, `--progress "fancy"`},
+		{[]string{"--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"streams"}, "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		r := runBinary(t, fastEnv(t), append([]string{"run"}, tt.args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("run %q: got exit %d, stderr %q; want 2 and %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+}
+
+func TestTeeObserversReachesEveryObserver(t *testing.T) {
+	a, b := newProgress(nil, false, 1), newProgress(nil, false, 1)
+	obs := teeObservers(a, nil, b)
+	obs.CycleStarted(soak.Burst)
+	obs.ObserveRequest(soak.Burst, soak.OutcomeOK, time.Millisecond)
+	obs.ObserveRequest(soak.Burst, soak.OutcomeTimeout, time.Second)
+	for name, p := range map[string]*progress{"first": a, "second": b} {
+		if got, errs := p.requests.Load(), p.errors.Load(); got != 2 || errs != 1 {
+			t.Errorf("%s observer: got %d requests, %d errors; want 2, 1", name, got, errs)
+		}
+	}
+	if got := teeObservers(a); got != soak.Observer(a) {
+		t.Errorf("one observer: got %T, want it unwrapped", got)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	got := progressLine(soak.Sustained, 1, 3, 2500*time.Millisecond, 1234, 5, 99.6)
+	want := "picsoak run: sustained (1/3)   2.5s  1234 requests  100 req/s  5 errors"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
