@@ -1,0 +1,666 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+)
+
+// designFamilies are the metric families of DESIGN.md and metrics/metrics.go, as
+// Prometheus stores them (histograms by their _bucket series), plus the runtime
+// series the rules use and the simulator's own.
+var designFamilies = []string{
+	"picsoak_requests_total",
+	"picsoak_request_duration_seconds_bucket",
+	"picsoak_request_duration_seconds_sum",
+	"picsoak_request_duration_seconds_count",
+	"picsoak_cycles_total",
+	"picsoak_cycles_skipped_total",
+	"picsoak_report_write_errors_total",
+	"picsoak_cycle_in_progress",
+	"picsoak_cycle_success_ratio",
+	"picsoak_cycle_min_success_ratio",
+	"picsoak_cycle_throughput_rps",
+	"picsoak_cycle_target_rps",
+	"picsoak_cycle_latency_seconds",
+	"picsoak_cycle_latency_seconds_sum",
+	"picsoak_cycle_latency_seconds_count",
+	"picsoak_cycle_duration_seconds",
+	"picsoak_cycle_pass",
+	"picsoak_cycle_last_end_timestamp_seconds",
+	"picsoak_cycle_interval_seconds",
+	"picsoak_cycle_generator_limited",
+	"picsoak_generator_late_requests_total",
+	"picsoak_sustained_throughput_change_ratio",
+	"picsoak_sustained_p99_change_ratio",
+	"picsoak_burst_rps",
+	"picsoak_burst_duration_seconds",
+	"picsoak_burst_recovery_seconds",
+	"picsoak_burst_success_ratio",
+	"picsoak_burst_rps_coefficient_of_variation",
+	"picsoak_streams_throughput_rps",
+	"picsoak_streams_p99_latency_seconds",
+	"picsoak_streams_fairness_index",
+	"picsoak_streams_slowest_to_median_ratio",
+	"picsoak_streams_starved",
+	"picsoak_target_resident_memory_bytes",
+	"picsoak_target_goroutines",
+	"picsoak_target_threads",
+	"picsoak_target_cpu_seconds",
+	"picsoak_target_memory_growth_bytes",
+	"picsoak_target_goroutine_growth",
+	"picsoak_target_resources_available",
+	"picsoak_target_suspected_leak",
+	"picsoak_build_info",
+	"go_goroutines",
+	"process_start_time_seconds", // PicsoakCycleStale falls back on it
+	"picsim_requests_total",
+}
+
+// TestEndToEnd runs picsoak against its simulator, scraped by the real Prometheus
+// with the real rule file and notifying the real Alertmanager, which posts to a
+// webhook in this test. It injects a latency regression and then errors through
+// the simulator, and checks that the alerts fire, reach the webhook and resolve;
+// then it stops picsoak and checks that PicsoakDown fires.
+func TestEndToEnd(t *testing.T) {
+	promBin := RequireTool(t, "prometheus")
+	amBin := RequireTool(t, "prometheus-alertmanager", "alertmanager")
+	began := time.Now()
+	t.Cleanup(func() { t.Logf("end-to-end test took %s", time.Since(began).Round(time.Second)) })
+
+	root := RepoRoot(t)
+	dir := t.TempDir()
+	bin := buildPicsoak(t, root, dir)
+	hook := newWebhook(t)
+
+	simPort, soakPort, promPort, amPort := FreePort(t), FreePort(t), FreePort(t), FreePort(t)
+	simAddr := fmt.Sprintf("127.0.0.1:%d", simPort)
+	soakAddr := fmt.Sprintf("127.0.0.1:%d", soakPort)
+	promAddr := fmt.Sprintf("127.0.0.1:%d", promPort)
+	amAddr := fmt.Sprintf("127.0.0.1:%d", amPort)
+
+	sim := Start(t, dir, "sim", bin, []string{"PICSOAK_SIM_LISTEN_ADDR=" + simAddr, "PICSOAK_LOG_FORMAT=text"}, "sim")
+	WaitHTTP(t, "http://"+simAddr+"/healthz", 15*time.Second, sim)
+
+	soak := Start(t, dir, "picsoak", bin, []string{
+		"PICSOAK_LISTEN_ADDR=" + soakAddr,
+		"PICSOAK_TARGET_URL=http://" + simAddr + "/events",
+		"PICSOAK_TARGET_METRICS_URL=http://" + simAddr + "/metrics",
+		"PICSOAK_TARGET_SETTLE_TIME=100ms",
+		"PICSOAK_REPORT_DIR=" + filepath.Join(dir, "reports"),
+		"PICSOAK_LOG_FORMAT=text",
+		// Short cycles: a round of all three takes about 3s of every 5s, and about
+		// 5s with 250ms of injected latency. 20 workers keep 50 req/s of 250ms
+		// requests (12.5 in flight) from queueing in picsoak.
+		"PICSOAK_SUSTAINED_SCHEDULE=@every 5s",
+		"PICSOAK_SUSTAINED_DURATION=2s",
+		"PICSOAK_SUSTAINED_RATE=50",
+		"PICSOAK_SUSTAINED_WORKERS=20",
+		"PICSOAK_BURST_SCHEDULE=@every 5s",
+		"PICSOAK_BURST_COUNT=2",
+		"PICSOAK_BURST_SIZE=50",
+		"PICSOAK_BURST_COOLDOWN=200ms",
+		"PICSOAK_STREAMS_SCHEDULE=@every 5s",
+		"PICSOAK_STREAMS_COUNT=3",
+		"PICSOAK_STREAMS_REQUESTS=6",
+	}, "serve")
+	WaitHTTP(t, "http://"+soakAddr+"/readyz", 15*time.Second, soak)
+
+	amCfg := writeAlertmanagerConfig(t, root, dir, hook.URL)
+	am := Start(t, dir, "alertmanager", amBin, nil,
+		"--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	WaitHTTP(t, "http://"+amAddr+"/-/ready", 20*time.Second, am)
+
+	promCfg := writePrometheusConfig(t, root, dir, map[string]string{"picsoak": soakAddr, "pic": simAddr}, amAddr)
+	prom := Start(t, dir, "prometheus", promBin, nil,
+		"--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
+		"--web.listen-address="+promAddr)
+	WaitHTTP(t, "http://"+promAddr+"/-/ready", 30*time.Second, prom)
+	t.Logf("stack up after %s: sim %s, picsoak %s, prometheus %s, alertmanager %s, webhook %s",
+		time.Since(began).Round(100*time.Millisecond), simAddr, soakAddr, promAddr, amAddr, hook.URL)
+
+	api := PromAPI{Base: "http://" + promAddr, Client: &http.Client{Timeout: 5 * time.Second}}
+	stack := []*Process{sim, soak, am, prom}
+	control := func(t *testing.T, settings string) {
+		t.Helper()
+		setSim(t, "http://"+simAddr+"/control", settings)
+	}
+
+	t.Run("metric families in Prometheus", func(t *testing.T) {
+		want := append(slices.Clone(designFamilies), exposedFamilies(t, "http://"+soakAddr+"/metrics")...)
+		slices.Sort(want)
+		want = slices.Compact(want)
+		Eventually(t, "every metric family in Prometheus", 60*time.Second, time.Second, func() (bool, string) {
+			names, err := api.MetricNames()
+			if err != nil {
+				return false, err.Error()
+			}
+			var missing []string
+			for _, n := range want {
+				if !slices.Contains(names, n) {
+					missing = append(missing, n)
+				}
+			}
+			return len(missing) == 0, fmt.Sprintf("got %d names, missing %v", len(names), missing)
+		}, stack...)
+	})
+
+	t.Run("rules healthy", func(t *testing.T) {
+		Eventually(t, "every rule healthy and every recording rule recording", 30*time.Second, time.Second, func() (bool, string) {
+			rules, err := api.Rules()
+			if err != nil {
+				return false, err.Error()
+			}
+			if len(rules) == 0 {
+				return false, "got no rules, want alerts/picsoak.rules.yml loaded"
+			}
+			for _, r := range rules {
+				if r.Health != "ok" {
+					return false, fmt.Sprintf("rule %s: got health %q (%s), want ok", r.Name, r.Health, r.LastError)
+				}
+				if r.Type != "recording" {
+					continue
+				}
+				s, err := api.Query(r.Name)
+				if err != nil {
+					return false, err.Error()
+				}
+				if len(s) == 0 {
+					return false, fmt.Sprintf("recording rule %s: got no series, want one per cycle", r.Name)
+				}
+			}
+			return true, ""
+		}, stack...)
+	})
+
+	// The baselines are medians over everything recorded: a healthy stretch longer
+	// than the injected faults keeps them healthy.
+	t.Run("healthy baseline", func(t *testing.T) {
+		Eventually(t, "4 passing sustained cycles", 60*time.Second, time.Second, func() (bool, string) {
+			v, err := scalar(api, `sum(picsoak_cycles_total{job="picsoak",cycle="sustained",verdict="pass"})`)
+			return err == nil && v >= 4, fmt.Sprintf("got %v passing cycles (err %v), want 4", v, err)
+		}, stack...)
+		logQuery(t, api, `instance_cycle:picsoak_cycle_latency_p99_seconds:median_7d`)
+		logQuery(t, api, `instance_cycle:picsoak_cycle_throughput_rps:median_7d`)
+	})
+
+	t.Run("latency regression alerts", func(t *testing.T) {
+		// On a loaded machine one slow cycle can fire the alert before any fault;
+		// it must be quiet first so that the firing below is the fault's.
+		waitQuiet(t, api, "PicsoakLatencyP99Regression", "sustained", stack)
+		// Far above the p99 of a busy CI machine, so twice the baseline is crossed
+		// even when the baseline itself is inflated by load.
+		fault := time.Now()
+		control(t, `{"latency":"250ms"}`)
+		waitAlert(t, api, hook, "PicsoakLatencyP99Regression", "sustained", fault, stack)
+	})
+
+	t.Run("success ratio alerts", func(t *testing.T) {
+		waitQuiet(t, api, "PicsoakSuccessRatioLow", "sustained", stack)
+		fault := time.Now()
+		control(t, `{"latency":"2ms","error_ratio":1}`)
+		waitAlert(t, api, hook, "PicsoakSuccessRatioLow", "sustained", fault, stack)
+	})
+
+	t.Run("alerts resolve", func(t *testing.T) {
+		control(t, `{"error_ratio":0}`)
+		for _, name := range []string{"PicsoakLatencyP99Regression", "PicsoakSuccessRatioLow"} {
+			Eventually(t, name+" resolved in Prometheus and at the webhook", 60*time.Second, 500*time.Millisecond, func() (bool, string) {
+				alerts, err := api.Alerts()
+				if err != nil {
+					return false, err.Error()
+				}
+				if a := findAlert(alerts, name, "sustained"); a != nil {
+					return false, fmt.Sprintf("got %s %s in Prometheus, want it gone", name, a.State)
+				}
+				return hook.has(name, "sustained", "resolved", began), "got no resolved notification at the webhook yet; received: " + hook.summary()
+			}, stack...)
+		}
+	})
+
+	// Late in the test, so that panels on alerts or failures have data too.
+	t.Run("dashboard panels return series", func(t *testing.T) {
+		checkDashboards(t, api, filepath.Join(root, "dashboards"), began)
+	})
+
+	t.Run("picsoak down alerts", func(t *testing.T) {
+		fault := time.Now()
+		if err := soak.Stop(15 * time.Second); err != nil {
+			t.Fatalf("stop picsoak: got %v, want a clean exit on SIGTERM", err)
+		}
+		t.Logf("picsoak (pid %d) stopped: %v", soak.Cmd.Process.Pid, soak.Cmd.ProcessState)
+		waitAlert(t, api, hook, "PicsoakDown", "", fault, []*Process{sim, am, prom})
+	})
+}
+
+// buildPicsoak builds the binary under test into dir.
+func buildPicsoak(t *testing.T, root, dir string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(dir, "picsoak")
+	start := time.Now()
+	cmd := exec.Command(goBin, "build", "-o", bin, "./cmd/picsoak")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/picsoak: got %v, want success; output:\n%s", err, out)
+	}
+	t.Logf("built %s in %s", bin, time.Since(start).Round(100*time.Millisecond))
+	return bin
+}
+
+// writePrometheusConfig writes deploy/prometheus/prometheus.yml with the test's
+// addresses, 1s intervals, and its rule file pattern applied to alerts/: the
+// production rules, loaded the way compose loads them.
+func writePrometheusConfig(t *testing.T, root, dir string, targets map[string]string, amAddr string) string {
+	t.Helper()
+	var cfg map[string]any
+	readYAML(t, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"), &cfg)
+	global := cfg["global"].(map[string]any)
+	global["scrape_interval"], global["evaluation_interval"] = "1s", "1s"
+
+	var rules []any
+	for _, f := range cfg["rule_files"].([]any) {
+		rules = append(rules, filepath.Join(root, "alerts", path.Base(f.(string))))
+	}
+	cfg["rule_files"] = rules
+
+	for _, sc := range cfg["scrape_configs"].([]any) {
+		sc := sc.(map[string]any)
+		job := sc["job_name"].(string)
+		addr, ok := targets[job]
+		if !ok {
+			t.Fatalf("deploy/prometheus/prometheus.yml job %q: got no test address for it, want one of %v (add it to the e2e test)", job, targets)
+		}
+		sc["static_configs"] = []any{map[string]any{"targets": []any{addr}}}
+	}
+	am := cfg["alerting"].(map[string]any)["alertmanagers"].([]any)
+	if len(am) != 1 {
+		t.Fatalf("alertmanagers: got %d, want 1", len(am))
+	}
+	am[0].(map[string]any)["static_configs"] = []any{map[string]any{"targets": []any{amAddr}}}
+	return writeYAML(t, filepath.Join(dir, "prometheus.yml"), cfg)
+}
+
+// writeAlertmanagerConfig writes deploy/alertmanager/alertmanager.yml with 1s
+// grouping, a long repeat interval and every webhook pointed at url.
+func writeAlertmanagerConfig(t *testing.T, root, dir, url string) string {
+	t.Helper()
+	var cfg map[string]any
+	readYAML(t, filepath.Join(root, "deploy", "alertmanager", "alertmanager.yml"), &cfg)
+	var fix func(r map[string]any)
+	fix = func(r map[string]any) {
+		for k, v := range map[string]string{"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"} {
+			if _, ok := r[k]; ok {
+				r[k] = v
+			}
+		}
+		routes, _ := r["routes"].([]any)
+		for _, sub := range routes {
+			fix(sub.(map[string]any))
+		}
+	}
+	fix(cfg["route"].(map[string]any))
+	for _, rc := range cfg["receivers"].([]any) {
+		rc := rc.(map[string]any)
+		for k := range rc {
+			if k != "name" && k != "webhook_configs" {
+				t.Fatalf("receiver %v has %s: got a receiver the test cannot redirect, want webhook_configs only", rc["name"], k)
+			}
+		}
+		hooks, _ := rc["webhook_configs"].([]any)
+		for _, h := range hooks {
+			h.(map[string]any)["url"] = url
+		}
+	}
+	return writeYAML(t, filepath.Join(dir, "alertmanager.yml"), cfg)
+}
+
+func readYAML(t *testing.T, file string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("parse %s: %v", file, err)
+	}
+}
+
+func writeYAML(t *testing.T, file string, v any) string {
+	t.Helper()
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// exposedFamilies lists the families picsoak exposes now, named as Prometheus
+// stores them, so a metric added later is checked without editing this test.
+func exposedFamilies(t *testing.T, url string) []string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse %s: %v", url, err)
+	}
+	var names []string
+	for name, f := range fams {
+		if len(f.GetMetric()) == 0 {
+			continue
+		}
+		if f.GetType().String() == "HISTOGRAM" {
+			name += "_bucket"
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+func setSim(t *testing.T, url, settings string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, url, strings.NewReader(settings))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("PUT %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT %s %s: got status %d (%s), want 200", url, settings, resp.StatusCode, body.String())
+	}
+	t.Logf("simulator now: %s", strings.TrimSpace(body.String()))
+}
+
+// waitQuiet waits until alertname (for cycle, unless empty) is neither pending nor
+// firing in Prometheus.
+func waitQuiet(t *testing.T, api PromAPI, alertname, cycle string, watch []*Process) {
+	t.Helper()
+	Eventually(t, alertname+" quiet before the fault", 60*time.Second, 500*time.Millisecond, func() (bool, string) {
+		alerts, err := api.Alerts()
+		if err != nil {
+			return false, err.Error()
+		}
+		if a := findAlert(alerts, alertname, cycle); a != nil {
+			return false, fmt.Sprintf("got %s %s since %s (%s), want it quiet", alertname, a.State, a.ActiveAt.Format(time.TimeOnly), a.Annotations["description"])
+		}
+		return true, ""
+	}, watch...)
+}
+
+// waitAlert waits for alertname (for cycle, unless empty) to become active after
+// since, to fire in Prometheus and to reach the webhook as firing after since.
+func waitAlert(t *testing.T, api PromAPI, hook *webhook, alertname, cycle string, since time.Time, watch []*Process) {
+	t.Helper()
+	var fired *Alert
+	Eventually(t, alertname+" firing in Prometheus", 60*time.Second, 500*time.Millisecond, func() (bool, string) {
+		alerts, err := api.Alerts()
+		if err != nil {
+			return false, err.Error()
+		}
+		fired = findAlert(alerts, alertname, cycle)
+		if fired != nil && fired.State == "firing" && !fired.ActiveAt.Before(since.Truncate(time.Second)) {
+			return true, ""
+		}
+		return false, "got alerts " + alertList(alerts)
+	}, watch...)
+	t.Logf("%s firing: labels %v, value %s, active since %s, description: %s", alertname, fired.Labels, fired.Value,
+		fired.ActiveAt.Sub(since).Round(100*time.Millisecond), fired.Annotations["description"])
+	Eventually(t, alertname+" at the webhook", 30*time.Second, 200*time.Millisecond, func() (bool, string) {
+		return hook.has(alertname, cycle, "firing", since), "received: " + hook.summary()
+	}, watch...)
+	t.Logf("%s: firing and notified %s after the fault", alertname, time.Since(since).Round(100*time.Millisecond))
+}
+
+func findAlert(alerts []Alert, name, cycle string) *Alert {
+	for i, a := range alerts {
+		if a.Labels["alertname"] == name && (cycle == "" || a.Labels["cycle"] == cycle) {
+			return &alerts[i]
+		}
+	}
+	return nil
+}
+
+func alertList(alerts []Alert) string {
+	var s []string
+	for _, a := range alerts {
+		s = append(s, fmt.Sprintf("%s{cycle=%q}=%s", a.Labels["alertname"], a.Labels["cycle"], a.State))
+	}
+	sort.Strings(s)
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+func scalar(api PromAPI, expr string) (float64, error) {
+	s, err := api.Query(expr)
+	if err != nil {
+		return 0, err
+	}
+	if len(s) != 1 {
+		return 0, fmt.Errorf("%s: got %d series, want 1", expr, len(s))
+	}
+	var v float64
+	_, err = fmt.Sscan(s[0].Value[1].(string), &v)
+	return v, err
+}
+
+func logQuery(t *testing.T, api PromAPI, expr string) {
+	t.Helper()
+	s, err := api.Query(expr)
+	if err != nil {
+		t.Logf("%s: %v", expr, err)
+		return
+	}
+	for _, x := range s {
+		t.Logf("%s{cycle=%q} = %v", expr, x.Metric["cycle"], x.Value[1])
+	}
+}
+
+// webhook is an Alertmanager webhook receiver that records every alert of every
+// notification.
+type webhook struct {
+	*httptest.Server
+	mu     sync.Mutex
+	events []hookEvent
+}
+
+type hookEvent struct {
+	alertname, cycle, status string
+	at                       time.Time
+}
+
+func newWebhook(t *testing.T) *webhook {
+	t.Helper()
+	w := &webhook{}
+	w.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var msg struct {
+			Alerts []struct {
+				Status string            `json:"status"`
+				Labels map[string]string `json:"labels"`
+			} `json:"alerts"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+			t.Errorf("webhook: got undecodable notification: %v", err)
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, a := range msg.Alerts {
+			e := hookEvent{a.Labels["alertname"], a.Labels["cycle"], a.Status, time.Now()}
+			w.events = append(w.events, e)
+			t.Logf("webhook: %s{cycle=%q} %s", e.alertname, e.cycle, e.status)
+		}
+	}))
+	t.Cleanup(w.Close)
+	return w
+}
+
+// has reports whether alertname (for cycle, unless empty) arrived with status
+// after since.
+func (w *webhook) has(alertname, cycle, status string, since time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.events {
+		if e.alertname == alertname && (cycle == "" || e.cycle == cycle) && e.status == status && e.at.After(since) {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *webhook) summary() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seen := map[string]bool{}
+	var s []string
+	for _, e := range w.events {
+		k := fmt.Sprintf("%s{cycle=%q}=%s", e.alertname, e.cycle, e.status)
+		if !seen[k] {
+			seen[k] = true
+			s = append(s, k)
+		}
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+// checkDashboards runs every panel expression of every dashboard over the test so
+// far and requires at least one series from each.
+func checkDashboards(t *testing.T, api PromAPI, dir string, since time.Time) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("dashboards: got no %s/*.json, want the Grafana dashboards to check", dir)
+	}
+	for _, f := range files {
+		var d dashboard
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Errorf("%s: got invalid JSON: %v", filepath.Base(f), err)
+			continue
+		}
+		exprs := d.exprs()
+		if len(exprs) == 0 {
+			t.Errorf("%s: got no panel expressions, want some", filepath.Base(f))
+		}
+		for _, pe := range exprs {
+			q := d.substitute(t, api, pe.expr)
+			s, err := api.QueryRange(q, since, time.Now(), time.Second)
+			switch {
+			case err != nil:
+				t.Errorf("%s panel %q: %s: got error %v", filepath.Base(f), pe.panel, q, err)
+			case len(s) == 0:
+				t.Errorf("%s panel %q: %s: got no series, want at least one", filepath.Base(f), pe.panel, q)
+			}
+		}
+		t.Logf("%s: %d panel expressions checked", filepath.Base(f), len(exprs))
+	}
+}
+
+// dashboard is the part of a Grafana dashboard the check reads.
+type dashboard struct {
+	Panels     []panel `json:"panels"`
+	Rows       []panel `json:"rows"` // schemas before rows became panels
+	Templating struct {
+		List []struct {
+			Name       string `json:"name"`
+			Type       string `json:"type"`
+			Query      any    `json:"query"`
+			IncludeAll bool   `json:"includeAll"`
+			Multi      bool   `json:"multi"`
+			Current    struct {
+				Value any `json:"value"`
+			} `json:"current"`
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+type panel struct {
+	Title   string `json:"title"`
+	Targets []struct {
+		Expr string `json:"expr"`
+		Hide bool   `json:"hide"`
+	} `json:"targets"`
+	Panels []panel `json:"panels"` // collapsed rows hold their panels
+}
+
+type panelExpr struct{ panel, expr string }
+
+func (d dashboard) exprs() []panelExpr {
+	var out []panelExpr
+	var walk func(ps []panel)
+	walk = func(ps []panel) {
+		for _, p := range ps {
+			for _, tg := range p.Targets {
+				if tg.Expr != "" && !tg.Hide {
+					out = append(out, panelExpr{p.Title, tg.Expr})
+				}
+			}
+			walk(p.Panels)
+		}
+	}
+	walk(d.Panels)
+	walk(d.Rows)
+	return out
+}
+
+// substitute replaces Grafana's interval variables with fixed values and each
+// template variable with ".*" where it is matched as a regex, or with a real value
+// of the label of the same name elsewhere.
+func (d dashboard) substitute(t *testing.T, api PromAPI, expr string) string {
+	expr = strings.NewReplacer("$__rate_interval", "1m", "${__rate_interval}", "1m",
+		"$__interval", "1s", "${__interval}", "1s", "$__range", "5m", "${__range}", "5m").Replace(expr)
+	for _, v := range d.Templating.List {
+		ref := `\$(?:` + regexp.QuoteMeta(v.Name) + `\b|\{` + regexp.QuoteMeta(v.Name) + `(?::\w+)?\})`
+		expr = regexp.MustCompile(`(=~\s*")`+ref).ReplaceAllString(expr, `${1}.*`)
+		if !regexp.MustCompile(ref).MatchString(expr) {
+			continue
+		}
+		value := ".*"
+		if s, ok := v.Current.Value.(string); ok && s != "" && s != "$__all" {
+			value = s
+		} else if vals, err := api.LabelValues(v.Name); err == nil && len(vals) > 0 {
+			value = vals[0]
+		}
+		expr = regexp.MustCompile(ref).ReplaceAllLiteralString(expr, value)
+	}
+	return expr
+}
