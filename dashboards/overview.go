@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
@@ -29,13 +30,23 @@ func overview() *dashboard.DashboardBuilder {
 			instant("A", `max by (cycle) (picsoak_cycle_generator_limited{`+sel+`})`, "{{cycle}}")).
 			Mappings(valueText("0", "PIC-limited (valid)", "green", "1", "picsoak-limited", "orange")).
 			Thresholds(thresholds("green", step(1, "orange")))).
-		WithPanel(bars(timeSeries(5, "Cycles finished by verdict",
-			"Cycles finished per interval by verdict (picsoak_cycles_total): pass, fail or aborted. Skipped runs (a cycle still waiting or running) are picsoak_cycles_skipped_total.",
-			"short", 24, 7,
-			query("A", `sum by (cycle, verdict) (increase(picsoak_cycles_total{`+sel+`}[$__interval]))`, "{{cycle}} {{verdict}}"),
-			query("B", `sum by (cycle) (increase(picsoak_cycles_skipped_total{`+sel+`}[$__interval]))`, "{{cycle}} skipped"))).
-			Interval("1m").
-			Decimals(0)).
+		// Counted over a fixed hour rather than $__interval: cycles run minutes apart,
+		// so a per-bar window as short as the graph's step would mostly hold nothing.
+		WithPanel(timeSeries(5, "Cycles finished per hour by verdict",
+			"Cycles finished in the hour up to each point, by verdict (picsoak_cycles_total): pass, fail or aborted; skipped counts runs dropped because the same cycle was still waiting or running (picsoak_cycles_skipped_total).",
+			"short", 16, 7,
+			query("A", `sum by (cycle, verdict) (increase(picsoak_cycles_total{`+sel+`}[1h]))`, "{{cycle}} {{verdict}}"),
+			query("B", `sum by (cycle) (increase(picsoak_cycles_skipped_total{`+sel+`}[1h]))`, "{{cycle}} skipped")).
+			Min(0).
+			Decimals(0).
+			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal))).
+		WithPanel(verdictColours(barGauge(16, "Cycles by verdict in the time range",
+			"Cycles finished in the dashboard's time range, by verdict (picsoak_cycles_total, all selected cycles together).",
+			"short", 8, 7,
+			instant("A", `round(sum by (verdict) (increase(picsoak_cycles_total{`+sel+`}[$__range])))`, "{{verdict}}")).
+			Min(0).
+			Decimals(0).
+			Orientation(common.VizOrientationHorizontal))).
 		WithRow(row(6, "Success and throughput")).
 		WithPanel(timeSeries(7, "Success ratio vs threshold",
 			"Share of ok requests in each cycle's last complete run (picsoak_cycle_success_ratio, solid) against the pass threshold it is judged by (picsoak_cycle_min_success_ratio, dashed). A solid line under its dashed line is a failed cycle.",

@@ -129,9 +129,14 @@ func dashedByQuery(refID string) (dashboard.MatcherConfig, []dashboard.DynamicCo
 		}
 }
 
-// stacked bars, for counts per interval.
-func bars(p *timeseries.PanelBuilder) *timeseries.PanelBuilder {
-	return p.DrawStyle(common.GraphDrawStyleBars).
-		FillOpacity(80).
-		Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal))
+// verdictColours colours series named pass, fail and aborted the same on every panel.
+func verdictColours[B interface {
+	OverrideByName(string, []dashboard.DynamicConfigValue) B
+}](p B) B {
+	for _, v := range []struct{ name, colour string }{{"pass", "green"}, {"fail", "red"}, {"aborted", "orange"}} {
+		p = p.OverrideByName(v.name, []dashboard.DynamicConfigValue{
+			{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": v.colour}},
+		})
+	}
+	return p
 }
