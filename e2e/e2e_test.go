@@ -11,7 +11,6 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -165,13 +164,19 @@ func TestEndToEnd(t *testing.T) {
 	})
 
 	t.Run("rules healthy", func(t *testing.T) {
+		want := ruleNames(t, filepath.Join(root, "alerts", "picsoak.rules.yml"))
 		Eventually(t, "every rule healthy and every recording rule recording", 30*time.Second, time.Second, func() (bool, string) {
 			rules, err := api.Rules()
 			if err != nil {
 				return false, err.Error()
 			}
-			if len(rules) == 0 {
-				return false, "got no rules, want alerts/picsoak.rules.yml loaded"
+			var got []string
+			for _, r := range rules {
+				got = append(got, r.Name)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				return false, fmt.Sprintf("got rules %v, want those of alerts/picsoak.rules.yml: %v", got, want)
 			}
 			for _, r := range rules {
 				if r.Health != "ok" {
@@ -257,7 +262,7 @@ func buildPicsoak(t *testing.T, root, dir string) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("go: got %v, want the go command in PATH to build picsoak", err)
 	}
 	bin := filepath.Join(dir, "picsoak")
 	start := time.Now()
@@ -335,6 +340,28 @@ func writeAlertmanagerConfig(t *testing.T, root, dir, url string) string {
 		}
 	}
 	return writeYAML(t, filepath.Join(dir, "alertmanager.yml"), cfg)
+}
+
+// ruleNames lists, sorted, the record and alert names of a rule file.
+func ruleNames(t *testing.T, file string) []string {
+	t.Helper()
+	var rf struct {
+		Groups []struct {
+			Rules []struct {
+				Record string `yaml:"record"`
+				Alert  string `yaml:"alert"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	readYAML(t, file, &rf)
+	var names []string
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			names = append(names, r.Record+r.Alert)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 func readYAML(t *testing.T, file string, v any) {
