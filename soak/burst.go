@@ -58,7 +58,7 @@ func (c *cycle) burst(ctx context.Context, cfg BurstConfig) {
 	d := &BurstDetail{Count: cfg.Count, Size: cfg.Size, Workers: cfg.Workers, CooldownSeconds: cfg.Cooldown.Seconds()}
 	c.res.Burst = d
 	probe := c.target.NewSender(-1)
-	probeRec := NewRecorder(0)
+	probeRec := c.recorder(0)
 	var probes []float64
 	for range baselineProbes {
 		if o, lat, ok := c.probe(ctx, probe, probeRec); ok && o == OutcomeOK {
@@ -72,11 +72,11 @@ func (c *cycle) burst(ctx context.Context, cfg BurstConfig) {
 	workers := make([]*Recorder, cfg.Workers)
 	senders := make([]Sender, cfg.Workers)
 	for i := range workers {
-		workers[i] = NewRecorder(0)
+		workers[i] = c.recorder(0)
 		senders[i] = c.target.NewSender(-1)
 	}
 	total := NewRecorder(0)
-	burstRec := NewRecorder(0)
+	burstRec := c.recorder(0)
 	var busy time.Duration
 	for b := range cfg.Count {
 		if ctx.Err() != nil {

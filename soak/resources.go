@@ -210,7 +210,6 @@ const maxMissing = 5
 
 type resourceWatch struct {
 	sampler ResourceSampler
-	target  Target
 	mu      sync.Mutex
 	report  ResourceReport
 	cancel  context.CancelFunc
@@ -223,7 +222,7 @@ func (r *Runner) watchResources(ctx context.Context) *resourceWatch {
 	if r.Sampler == nil {
 		return nil
 	}
-	w := &resourceWatch{sampler: r.Sampler, target: r.Target, done: make(chan struct{})}
+	w := &resourceWatch{sampler: r.Sampler, done: make(chan struct{})}
 	if s, ok := w.sample(ctx); ok {
 		w.report.Before = &s
 		peak := s
@@ -278,11 +277,6 @@ func (w *resourceWatch) stop(finished bool, settle time.Duration) *ResourceRepor
 	w.cancel()
 	<-w.done
 	if finished {
-		// Connections picsoak keeps for the next cycle hold goroutines and buffers in
-		// PIC that are not PIC's leak.
-		if c, ok := w.target.(interface{ CloseIdleConnections() }); ok {
-			c.CloseIdleConnections()
-		}
 		time.Sleep(settle)
 		if s, ok := w.sample(context.Background()); ok {
 			w.report.After = &s

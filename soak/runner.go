@@ -21,6 +21,11 @@ type Runner struct {
 	Observer Observer
 	// SampleEvery is the spacing of resource samples during a cycle; 0 means 1s.
 	SampleEvery time.Duration
+
+	// spare holds the workers' recorders of earlier cycles by segment count: a
+	// histogram is ~190 KB, and allocating fifty per cycle would make picsoak's memory
+	// sway with the garbage collector instead of staying flat.
+	spare map[int][]*Recorder
 }
 
 // cycle is the state of one running cycle that the cycle kinds share.
@@ -29,6 +34,34 @@ type cycle struct {
 	target Target
 	obs    Observer
 	res    *Result
+	runner *Runner
+	// scratch are the recorders this cycle took from the runner, returned at its end.
+	scratch []*Recorder
+}
+
+// recorder returns an empty recorder for the cycle's own use; it is recycled when the
+// cycle ends, so nothing may keep it (results keep merged copies instead).
+func (c *cycle) recorder(segments int) *Recorder {
+	spare := c.runner.spare[segments]
+	var r *Recorder
+	if n := len(spare); n > 0 {
+		r, c.runner.spare[segments] = spare[n-1], spare[:n-1]
+		r.Reset()
+	} else {
+		r = NewRecorder(segments)
+	}
+	c.scratch = append(c.scratch, r)
+	return r
+}
+
+func (c *cycle) recycle() {
+	if c.runner.spare == nil {
+		c.runner.spare = map[int][]*Recorder{}
+	}
+	for _, r := range c.scratch {
+		c.runner.spare[len(r.segments)] = append(c.runner.spare[len(r.segments)], r)
+	}
+	c.scratch = nil
 }
 
 // send sends one request and records it with latency counted from `from`. A request cut
@@ -48,6 +81,7 @@ func (c *cycle) finding(format string, args ...any) {
 	c.res.Findings = append(c.res.Findings, fmt.Sprintf(format, args...))
 }
 
+// mergeRecorders returns a new recorder holding all of recs, for a result to keep.
 func mergeRecorders(recs []*Recorder) *Recorder {
 	total := NewRecorder(len(recs[0].segments))
 	for _, r := range recs {
@@ -102,7 +136,7 @@ func (r *Runner) Run(ctx context.Context, kind Kind) (res *Result) {
 		MinSuccessRatio:     r.Config.MinSuccessRatio(kind),
 		EnterpriseTargetRPS: r.Config.Daemon.EnterpriseTargetRPS,
 	}
-	c := &cycle{kind: kind, target: r.Target, obs: obs, res: res}
+	c := &cycle{kind: kind, target: r.Target, obs: obs, res: res, runner: r}
 	obs.CycleStarted(kind)
 
 	ctx, cancel := context.WithTimeout(ctx, r.Config.Daemon.CycleTimeout)
@@ -115,6 +149,7 @@ func (r *Runner) Run(ctx context.Context, kind Kind) (res *Result) {
 			res.Findings = append(res.Findings, fmt.Sprintf("The cycle panicked and was aborted: %v\n%s", p, debug.Stack()))
 		}
 		r.finish(ctx, c, watch)
+		c.recycle()
 		obs.CycleFinished(res)
 	}()
 
@@ -136,6 +171,11 @@ func (r *Runner) finish(ctx context.Context, c *cycle, watch *resourceWatch) {
 	res := c.res
 	if res.AbortReason == "" && ctx.Err() != nil {
 		res.AbortReason = abortReason(ctx)
+	}
+	// Connections held open after a cycle would cost PIC resources that are not its
+	// own and picsoak file descriptors until the next cycle, minutes away.
+	if t, ok := r.Target.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
 	}
 	res.Resources = watch.stop(res.AbortReason == "", r.Config.Target.SettleTime)
 	if res.Resources != nil {

@@ -44,7 +44,7 @@ func (c *cycle) streams(ctx context.Context, cfg StreamsConfig) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range recs {
-		rec := NewRecorder(0)
+		rec := c.recorder(0)
 		recs[i] = rec
 		sender := c.target.NewSender(i)
 		wg.Go(func() {

@@ -70,7 +70,7 @@ func (c *cycle) sustained(ctx context.Context, cfg SustainedConfig) {
 	recs := make([]*Recorder, cfg.Workers)
 	var wg sync.WaitGroup
 	for i := range recs {
-		rec := NewRecorder(thirds)
+		rec := c.recorder(thirds)
 		recs[i] = rec
 		sender := c.target.NewSender(-1)
 		wg.Go(func() {

@@ -113,6 +113,12 @@ func (t *HTTPTarget) CloseIdleConnections() {
 	}
 }
 
+func (t *HTTPTarget) untrack(s *wireSender) {
+	t.mu.Lock()
+	delete(t.senders, s)
+	t.mu.Unlock()
+}
+
 func (t *HTTPTarget) track(s *wireSender) {
 	t.mu.Lock()
 	t.senders[s] = struct{}{}

@@ -20,9 +20,10 @@ import (
 // picsoak, not PIC, the bottleneck. It serves plain http:// targets; https:// goes
 // through net/http.
 type wireSender struct {
-	t       *HTTPTarget
-	addr    string
-	request []byte
+	t          *HTTPTarget
+	addr       string
+	request    []byte
+	idempotent bool
 
 	// mu guards conn against the cancel hook closing it from another goroutine.
 	mu     sync.Mutex
@@ -51,7 +52,9 @@ func newWireSender(t *HTTPTarget, header http.Header) *wireSender {
 	if t.url.Port() == "" {
 		addr = net.JoinHostPort(t.url.Hostname(), "80")
 	}
-	return &wireSender{t: t, addr: addr, request: b.Bytes()}
+	idempotent := t.method == http.MethodGet || t.method == http.MethodHead || t.method == http.MethodOptions ||
+		t.method == http.MethodPut || t.method == http.MethodDelete
+	return &wireSender{t: t, addr: addr, request: b.Bytes(), idempotent: idempotent}
 }
 
 // Send implements Sender.
@@ -66,8 +69,10 @@ func (s *wireSender) Send(ctx context.Context) (Outcome, error) {
 	reused := s.conn != nil
 	status, err := s.roundTrip(ctx, deadline)
 	// A kept-alive connection the server closed while idle fails before any reply
-	// byte; like net/http, retry such a request once on a fresh connection.
-	if err != nil && reused && ctx.Err() == nil && isStaleConn(err) {
+	// byte; like net/http, retry such a request once on a fresh connection, unless it
+	// was written and is not idempotent (PIC may have taken it).
+	if err != nil && reused && ctx.Err() == nil && isStaleConn(err, s.idempotent) {
+		s.closeConn()
 		status, err = s.roundTrip(ctx, deadline)
 	}
 	if err != nil {
@@ -88,14 +93,17 @@ func (s *wireSender) Send(ctx context.Context) (Outcome, error) {
 }
 
 // staleConnError marks a failure before any byte of the reply was read.
-type staleConnError struct{ err error }
+type staleConnError struct {
+	err     error
+	written bool // the request reached the connection
+}
 
 func (e staleConnError) Error() string { return e.err.Error() }
 func (e staleConnError) Unwrap() error { return e.err }
 
-func isStaleConn(err error) bool {
+func isStaleConn(err error, idempotent bool) bool {
 	var s staleConnError
-	return errors.As(err, &s) && !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err)
+	return errors.As(err, &s) && (!s.written || idempotent) && !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err)
 }
 
 func isTimeout(err error) bool {
@@ -124,6 +132,7 @@ func (s *wireSender) closeConn() {
 		s.conn = nil
 	}
 	s.mu.Unlock()
+	s.t.untrack(s)
 }
 
 func (s *wireSender) roundTrip(ctx context.Context, deadline time.Time) (int, error) {
@@ -135,10 +144,10 @@ func (s *wireSender) roundTrip(ctx context.Context, deadline time.Time) (int, er
 		return 0, err
 	}
 	if _, err := conn.Write(s.request); err != nil {
-		return 0, staleConnError{err}
+		return 0, staleConnError{err: err}
 	}
 	if _, err := br.Peek(1); err != nil {
-		return 0, staleConnError{err}
+		return 0, staleConnError{err: err, written: true}
 	}
 	status, keepAlive, err := readResponse(br, s.t.method == http.MethodHead, s.t.maxBody)
 	if err == nil && !keepAlive {

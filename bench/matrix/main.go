@@ -1,0 +1,483 @@
+// Command matrix measures picsoak against nginx next to wrk, fortio and vegeta, all in
+// one run so the ratios hold however busy or fast the machine is, and checks the
+// performance goals of issue 4. bench/run.sh installs the peers and starts it; see
+// README "Performance".
+//
+// nginx runs on core 1 and every generator on core 0, one at a time.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/picsoak/picsoak/soak"
+)
+
+var (
+	picsoakBin = flag.String("picsoak", "", "picsoak binary (required)")
+	fortioBin  = flag.String("fortio", "fortio", "fortio binary")
+	vegetaBin  = flag.String("vegeta", "vegeta", "vegeta binary")
+	wrkBin     = flag.String("wrk", "wrk", "wrk binary")
+	nginxBin   = flag.String("nginx", "nginx", "nginx binary")
+	reps       = flag.Int("reps", 3, "repetitions of each measurement")
+	duration   = flag.Duration("duration", 10*time.Second, "length of each closed- and open-loop run")
+	openRate   = flag.Float64("open-rate", 20000, "arrival rate of the open-loop runs (req/s)")
+	memSmall   = flag.Int("mem-small", 1_000_000, "requests before the first RSS reading")
+	memLarge   = flag.Int("mem-large", 10_000_000, "requests before the second RSS reading")
+	workDir    = flag.String("dir", "", "working directory (default: a temp dir)")
+)
+
+const (
+	conns     = 50
+	nginxPort = "127.0.0.1:18089"
+	genCore   = "0"
+	nginxCore = "1"
+)
+
+func main() {
+	flag.Parse()
+	if *picsoakBin == "" {
+		fmt.Fprintln(os.Stderr, "matrix: -picsoak is required")
+		os.Exit(2)
+	}
+	dir := *workDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "picsoak-bench"); err != nil {
+			fatal(err)
+		}
+		defer os.RemoveAll(dir)
+	}
+	stop, err := startNginx(dir)
+	if err != nil {
+		fatal(err)
+	}
+	defer stop()
+	ok, err := runMatrix(dir)
+	stop()
+	if err != nil {
+		fatal(err)
+	}
+	if !ok {
+		fmt.Println("\nRESULT: at least one goal missed")
+		os.Exit(1)
+	}
+	fmt.Println("\nRESULT: every goal met")
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "matrix:", err)
+	os.Exit(1)
+}
+
+func startNginx(dir string) (func(), error) {
+	conf := filepath.Join(dir, "nginx.conf")
+	err := os.WriteFile(conf, []byte(`worker_processes 1;
+daemon off;
+pid `+dir+`/nginx.pid;
+error_log `+dir+`/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  client_body_temp_path `+dir+`;
+  proxy_temp_path `+dir+`;
+  fastcgi_temp_path `+dir+`;
+  uwsgi_temp_path `+dir+`;
+  scgi_temp_path `+dir+`;
+  server { listen `+nginxPort+`; location / { return 200 "ok"; } }
+}
+`), 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("taskset", "-c", nginxCore, *nginxBin, "-c", conf, "-p", dir)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting nginx: %w", err)
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", nginxPort); err == nil {
+			c.Close()
+			return stop, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, errors.New("nginx did not listen within 10s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// run is one generator run: what it achieved and what it cost.
+type run struct {
+	rps      float64
+	requests float64
+	cpu      time.Duration // user + sys of the generator process
+	p99      float64       // seconds; open loop only
+}
+
+func (r run) cpuPerRequest() float64 { return r.cpu.Seconds() / r.requests }
+
+// pinned runs a generator on the generator core and returns its output and CPU time.
+func pinned(env []string, name string, args ...string) (string, time.Duration, error) {
+	cmd := exec.Command("taskset", append([]string{"-c", genCore, name}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%s: %w\n%s", name, err, ee.Stderr)
+		}
+		return "", 0, err
+	}
+	st := cmd.ProcessState
+	return string(out), st.UserTime() + st.SystemTime(), nil
+}
+
+var target = "http://" + nginxPort + "/"
+
+// picsoakRun runs `picsoak run` for one cycle and reads its report.
+func picsoakRun(dir string, env ...string) (*soak.Result, time.Duration, error) {
+	reports := filepath.Join(dir, fmt.Sprintf("reports-%d", time.Now().UnixNano()))
+	env = append(env, "PICSOAK_TARGET_URL="+target, "PICSOAK_REPORT_DIR="+reports, "PICSOAK_LOG_LEVEL=error", "PICSOAK_TARGET_SETTLE_TIME=0s")
+	_, cpu, err := pinned(env, *picsoakBin, "run")
+	if err != nil {
+		return nil, 0, err
+	}
+	paths, _ := filepath.Glob(filepath.Join(reports, "*.json"))
+	if len(paths) != 1 {
+		return nil, 0, fmt.Errorf("picsoak wrote %d reports, want 1", len(paths))
+	}
+	r, err := soak.ReadReport(paths[0])
+	return r, cpu, err
+}
+
+func closedPicsoak(dir string) (run, error) {
+	// The burst cycle's shape: one burst sized to last about -duration at ~70k req/s.
+	size := int(70000 * duration.Seconds())
+	r, cpu, err := picsoakRun(dir, "PICSOAK_SUSTAINED_SCHEDULE=off", "PICSOAK_STREAMS_SCHEDULE=off",
+		"PICSOAK_BURST_COUNT=1", "PICSOAK_BURST_SIZE="+strconv.Itoa(size), "PICSOAK_BURST_WORKERS="+strconv.Itoa(conns), "PICSOAK_BURST_COOLDOWN=0s")
+	if err != nil {
+		return run{}, err
+	}
+	if r.SuccessRatio != 1 {
+		return run{}, fmt.Errorf("picsoak closed loop: success ratio %g, want 1", r.SuccessRatio)
+	}
+	return run{rps: r.ThroughputRPS, requests: float64(r.Requests.Total()), cpu: cpu}, nil
+}
+
+func openPicsoak(dir string) (run, error) {
+	r, cpu, err := picsoakRun(dir, "PICSOAK_BURST_SCHEDULE=off", "PICSOAK_STREAMS_SCHEDULE=off",
+		"PICSOAK_SUSTAINED_RATE="+strconv.FormatFloat(*openRate, 'f', -1, 64), "PICSOAK_SUSTAINED_DURATION="+duration.String(),
+		"PICSOAK_SUSTAINED_WORKERS="+strconv.Itoa(conns))
+	if err != nil {
+		return run{}, err
+	}
+	return run{rps: r.Sustained.AchievedRateRPS, requests: float64(r.Requests.Total()), cpu: cpu, p99: r.Latency.Quantile(0.99)}, nil
+}
+
+var wrkRPS = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+var wrkTotal = regexp.MustCompile(`(\d+) requests in`)
+
+func closedWrk() (run, error) {
+	out, cpu, err := pinned(nil, *wrkBin, "-t1", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(duration.Seconds()))+"s", target)
+	if err != nil {
+		return run{}, err
+	}
+	m, n := wrkRPS.FindStringSubmatch(out), wrkTotal.FindStringSubmatch(out)
+	if m == nil || n == nil {
+		return run{}, fmt.Errorf("wrk output not understood:\n%s", out)
+	}
+	rps, _ := strconv.ParseFloat(m[1], 64)
+	total, _ := strconv.ParseFloat(n[1], 64)
+	return run{rps: rps, requests: total, cpu: cpu}, nil
+}
+
+// fortioResult is the part of fortio's -json output used here.
+type fortioResult struct {
+	ActualQPS         float64
+	DurationHistogram struct {
+		Count       float64
+		Percentiles []struct{ Percentile, Value float64 }
+	}
+	RetCodes map[string]float64
+}
+
+func fortio(dir string, qps string) (run, error) {
+	out := filepath.Join(dir, "fortio.json")
+	_, cpu, err := pinned(nil, *fortioBin, "load", "-quiet", "-qps", qps, "-c", strconv.Itoa(conns), "-t", duration.String(), "-p", "50,99", "-json", out, target)
+	if err != nil {
+		return run{}, err
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return run{}, err
+	}
+	var f fortioResult
+	if err := json.Unmarshal(b, &f); err != nil {
+		return run{}, fmt.Errorf("fortio json: %w", err)
+	}
+	r := run{rps: f.ActualQPS, requests: f.DurationHistogram.Count, cpu: cpu}
+	for _, p := range f.DurationHistogram.Percentiles {
+		if p.Percentile == 99 {
+			r.p99 = p.Value
+		}
+	}
+	return r, nil
+}
+
+func closedVegeta(dir string) (run, error) {
+	results := filepath.Join(dir, "vegeta.bin")
+	cmd := exec.Command("taskset", "-c", genCore, *vegetaBin, "attack", "-rate=0", "-max-workers="+strconv.Itoa(conns),
+		"-duration="+duration.String(), "-output="+results)
+	cmd.Stdin = strings.NewReader("GET " + target + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return run{}, fmt.Errorf("vegeta attack: %w\n%s", err, out)
+	}
+	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	out, err := exec.Command(*vegetaBin, "report", "-type=json", results).Output()
+	if err != nil {
+		return run{}, fmt.Errorf("vegeta report: %w", err)
+	}
+	var rep struct {
+		Requests   float64
+		Throughput float64
+	}
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return run{}, err
+	}
+	return run{rps: rep.Throughput, requests: rep.Requests, cpu: cpu}, nil
+}
+
+// series collects one figure over the repetitions.
+type series []float64
+
+func (s series) median() float64 {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	if len(c)%2 == 1 {
+		return c[len(c)/2]
+	}
+	return (c[len(c)/2-1] + c[len(c)/2]) / 2
+}
+
+func (s series) rangeText(format string) string {
+	return fmt.Sprintf(format+" – "+format, slices.Min(s), slices.Max(s))
+}
+
+type goal struct {
+	name, got, want string
+	ok              bool
+}
+
+func runMatrix(dir string) (bool, error) {
+	names := []string{"picsoak", "wrk", "fortio", "vegeta"}
+	rps := map[string]series{}
+	cpu := map[string]series{}
+	var openPS, openPSP99, openFortioP99, openFortioRPS series
+	for i := range *reps {
+		fmt.Fprintf(os.Stderr, "repetition %d of %d\n", i+1, *reps)
+		closed := map[string]func() (run, error){
+			"picsoak": func() (run, error) { return closedPicsoak(dir) },
+			"wrk":     closedWrk,
+			"fortio":  func() (run, error) { return fortio(dir, "0") },
+			"vegeta":  func() (run, error) { return closedVegeta(dir) },
+		}
+		for _, n := range names {
+			r, err := closed[n]()
+			if err != nil {
+				return false, err
+			}
+			rps[n] = append(rps[n], r.rps)
+			cpu[n] = append(cpu[n], r.cpuPerRequest()*1e6)
+			fmt.Fprintf(os.Stderr, "  closed %-8s %9.0f req/s  %6.1f µs CPU/req\n", n, r.rps, r.cpuPerRequest()*1e6)
+		}
+		p, err := openPicsoak(dir)
+		if err != nil {
+			return false, err
+		}
+		f, err := fortio(dir, strconv.FormatFloat(*openRate, 'f', -1, 64))
+		if err != nil {
+			return false, err
+		}
+		openPS, openPSP99 = append(openPS, p.rps), append(openPSP99, p.p99)
+		openFortioRPS, openFortioP99 = append(openFortioRPS, f.rps), append(openFortioP99, f.p99)
+		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s; fortio %9.1f req/s p99 %s\n", p.rps, ms(p.p99), f.rps, ms(f.p99))
+	}
+	memSmallRSS, memLargeRSS, scrapeMax, err := memoryAndScrape(dir)
+	if err != nil {
+		return false, err
+	}
+
+	fmt.Printf("\n### Closed loop, %d connections, %s, %d repetitions (median, min – max)\n\n", conns, duration, *reps)
+	fmt.Println("| generator | req/s | CPU per request | picsoak ÷ this (req/s) | this ÷ picsoak (CPU/req) |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, n := range names {
+		fmt.Printf("| %s | %.0f (%s) | %.1f µs (%s) | %.2f | %.2f |\n", n, rps[n].median(), rps[n].rangeText("%.0f"),
+			cpu[n].median(), cpu[n].rangeText("%.1f"), rps["picsoak"].median()/rps[n].median(), cpu[n].median()/cpu["picsoak"].median())
+	}
+	fmt.Printf("\n### Open loop at %.0f req/s, %d connections, %s\n\n", *openRate, conns, duration)
+	fmt.Println("| generator | achieved req/s | p99 |\n|---|---|---|")
+	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s (%s – %s) |\n", openPS.median(), openPS.rangeText("%.1f"), ms(openPSP99.median()), ms(slices.Min(openPSP99)), ms(slices.Max(openPSP99)))
+	fmt.Printf("| fortio | %.1f (%s) | %s (%s – %s) |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), ms(openFortioP99.median()), ms(slices.Min(openFortioP99)), ms(slices.Max(openFortioP99)))
+	fmt.Printf("\n### Memory and scrapes\n\n| figure | value |\n|---|---|\n")
+	fmt.Printf("| RSS after %d requests | %.1f MiB |\n| RSS after %d requests | %.1f MiB |\n| slowest /metrics scrape during a closed-loop cycle | %s |\n",
+		*memSmall, memSmallRSS/(1<<20), *memLarge, memLargeRSS/(1<<20), scrapeMax)
+
+	p99Diff := math.Abs(openPSP99.median() - openFortioP99.median())
+	goals := []goal{
+		{"closed loop ≥ 50,000 req/s", fmt.Sprintf("%.0f", rps["picsoak"].median()), "≥ 50000", rps["picsoak"].median() >= 50000},
+		{"≥ 1.1 × fortio", ratio(rps["picsoak"].median(), rps["fortio"].median()), "≥ 1.10", rps["picsoak"].median() >= 1.1*rps["fortio"].median()},
+		{"≥ 2 × vegeta", ratio(rps["picsoak"].median(), rps["vegeta"].median()), "≥ 2.00", rps["picsoak"].median() >= 2*rps["vegeta"].median()},
+		{"≥ 0.7 × wrk", ratio(rps["picsoak"].median(), rps["wrk"].median()), "≥ 0.70", rps["picsoak"].median() >= 0.7*rps["wrk"].median()},
+		{"CPU/request ≤ 0.5 × vegeta's", ratio(cpu["picsoak"].median(), cpu["vegeta"].median()), "≤ 0.50", cpu["picsoak"].median() <= 0.5*cpu["vegeta"].median()},
+		{"open loop ≥ 99.5 % of the rate", fmt.Sprintf("%.2f %%", 100*openPS.median() / *openRate), "≥ 99.50 %", openPS.median() >= 0.995**openRate},
+		{"open-loop p99 agrees with fortio's", fmt.Sprintf("%s vs %s", ms(openPSP99.median()), ms(openFortioP99.median())), "within 20 % or 100 µs",
+			p99Diff <= math.Max(0.2*openFortioP99.median(), 100e-6)},
+		{"RSS flat from 1 M to 10 M requests", fmt.Sprintf("%+.1f %%", 100*(memLargeRSS/memSmallRSS-1)), "≤ +5 %", memLargeRSS <= 1.05*memSmallRSS},
+		{"/metrics under load", scrapeMax.String(), "< 50ms", scrapeMax < 50*time.Millisecond},
+	}
+	fmt.Println("\n### Goals\n\n| goal | got | want | met |\n|---|---|---|---|")
+	all := true
+	for _, g := range goals {
+		mark := "yes"
+		if !g.ok {
+			mark, all = "**NO**", false
+		}
+		fmt.Printf("| %s | %s | %s | %s |\n", g.name, g.got, g.want, mark)
+	}
+	return all, nil
+}
+
+func ratio(a, b float64) string { return fmt.Sprintf("%.2f", a/b) }
+
+func ms(s float64) string {
+	if s < 1e-3 {
+		return fmt.Sprintf("%.0fµs", s*1e6)
+	}
+	return fmt.Sprintf("%.2fms", s*1e3)
+}
+
+// memoryAndScrape runs picsoak serve with back-to-back burst cycles of mem-small
+// requests, reads its RSS after the first and after mem-large requests, and times
+// /metrics scrapes while cycles run.
+func memoryAndScrape(dir string) (small, large float64, slowest time.Duration, err error) {
+	perCycle := *memSmall
+	cycles := *memLarge / perCycle
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command("taskset", "-c", genCore, *picsoakBin, "serve")
+	cmd.Env = append(os.Environ(), "PICSOAK_TARGET_URL="+target, "PICSOAK_LISTEN_ADDR="+addr, "PICSOAK_LOG_LEVEL=error",
+		"PICSOAK_REPORT_DIR="+filepath.Join(dir, "serve-reports"), "PICSOAK_TARGET_SETTLE_TIME=0s",
+		"PICSOAK_SUSTAINED_SCHEDULE=off", "PICSOAK_STREAMS_SCHEDULE=off", "PICSOAK_BURST_SCHEDULE=@every 1s",
+		"PICSOAK_BURST_COUNT=1", "PICSOAK_BURST_SIZE="+strconv.Itoa(perCycle), "PICSOAK_BURST_WORKERS="+strconv.Itoa(conns), "PICSOAK_BURST_COOLDOWN=0s")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return 0, 0, 0, err
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	fmt.Fprintf(os.Stderr, "memory: %d cycles of %d requests\n", cycles, perCycle)
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(time.Duration(cycles) * time.Minute)
+	for time.Now().Before(deadline) {
+		start := time.Now()
+		body, err := scrape(client, "http://"+addr+"/metrics")
+		took := time.Since(start)
+		if err != nil {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		if strings.Contains(body, `picsoak_cycle_in_progress{cycle="burst"} 1`) {
+			slowest = max(slowest, took)
+		}
+		done := counterValue(body, `picsoak_cycles_total{cycle="burst",verdict="pass"}`)
+		if done >= 1 && small == 0 {
+			if small, err = rss(cmd.Process.Pid); err != nil {
+				return 0, 0, 0, err
+			}
+			fmt.Fprintf(os.Stderr, "  RSS after %d requests: %.1f MiB\n", perCycle, small/(1<<20))
+		}
+		if done >= float64(cycles) {
+			if large, err = rss(cmd.Process.Pid); err != nil {
+				return 0, 0, 0, err
+			}
+			fmt.Fprintf(os.Stderr, "  RSS after %d requests: %.1f MiB\n", cycles*perCycle, large/(1<<20))
+			return small, large, slowest, nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return 0, 0, 0, errors.New("memory run did not finish in time")
+}
+
+func scrape(c *http.Client, url string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+func counterValue(body, series string) float64 {
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
+func rss(pid int) (float64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, errors.New("no VmRSS")
+}

@@ -1,0 +1,134 @@
+package soak
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net"
+	"strings"
+	"testing"
+)
+
+// rawServer answers every request on a connection with reply, allocating nothing per
+// request itself, so that benchmarks count only the client's allocations.
+func rawServer(t testing.TB, reply string, closeAfterReply bool) string {
+	replyBytes := []byte(reply)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for {
+					// Requests here have no body: read up to the blank line.
+					for {
+						line, err := br.ReadSlice('\n')
+						if err != nil {
+							return
+						}
+						if len(bytes.TrimRight(line, "\r\n")) == 0 {
+							break
+						}
+					}
+					if _, err := conn.Write(replyBytes); err != nil || closeAfterReply {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/events?x=1"
+}
+
+func TestWireSenderAllocatesNothingPerRequest(t *testing.T) {
+	url := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+	sender := newTestTarget(t, url, nil).NewSender(-1)
+	ctx := context.Background()
+	sender.Send(ctx) // dial once
+	allocs := testing.AllocsPerRun(200, func() {
+		if o, err := sender.Send(ctx); o != OutcomeOK {
+			t.Fatalf("got %s (%v), want ok", o, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Send allocates %v times per request, want 0", allocs)
+	}
+}
+
+func TestReadResponseBodies(t *testing.T) {
+	tests := []struct {
+		name      string
+		reply     string
+		maxBody   int64
+		status    int
+		keepAlive bool
+		err       string
+		rest      string // what must be left unread: the next reply
+	}{
+		{"content length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloNEXT", 100, 200, true, "", "NEXT"},
+		{"chunked with trailer", "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\nNEXT", 100, 201, true, "", "NEXT"},
+		{"connection close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 100, 200, false, "", ""},
+		{"HTTP/1.0 defaults to close", "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 100, 200, false, "", ""},
+		{"HTTP/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\nNEXT", 100, 200, true, "", "NEXT"},
+		{"no length reads to close", "HTTP/1.1 200 OK\r\n\r\nall of it", 100, 200, false, "", ""},
+		{"204 has no body", "HTTP/1.1 204 No Content\r\n\r\nNEXT", 100, 204, true, "", "NEXT"},
+		{"body over the cap", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n" + strings.Repeat("x", 50), 10, 200, false, errBodyTooLarge.Error(), ""},
+		{"chunked over the cap", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n" + strings.Repeat("x", 32) + "\r\n0\r\n\r\n", 10, 200, false, errBodyTooLarge.Error(), ""},
+		{"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", 100, 200, true, "unexpected EOF", ""},
+		{"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"bad status", "HTTP/1.1 2x0 OK\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			br := bufio.NewReader(strings.NewReader(tt.reply))
+			status, keepAlive, err := readResponse(br, false, tt.maxBody)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got error %v, want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || status != tt.status || keepAlive != tt.keepAlive {
+				t.Fatalf("got %d keep-alive %v err %v, want %d keep-alive %v", status, keepAlive, err, tt.status, tt.keepAlive)
+			}
+			rest, _ := br.Peek(br.Buffered())
+			if string(rest) != tt.rest {
+				t.Errorf("left %q unread, want %q", rest, tt.rest)
+			}
+		})
+	}
+}
+
+// A server that closes kept-alive connections between requests must not turn into
+// errors: the request is retried once on a fresh connection.
+func TestWireSenderRetriesStaleConnection(t *testing.T) {
+	// The server closes every connection after its reply without saying so.
+	url := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true)
+	sender := newTestTarget(t, url, nil).NewSender(-1)
+	for i := range 20 {
+		if o, err := sender.Send(context.Background()); o != OutcomeOK {
+			t.Fatalf("request %d: got %s (%v), want ok", i, o, err)
+		}
+	}
+}
+
+func BenchmarkWireSend(b *testing.B) {
+	url := rawServer(b, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+	sender := newTestTarget(b, url, nil).NewSender(-1)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if o, err := sender.Send(ctx); o != OutcomeOK {
+			b.Fatalf("got %s (%v), want ok", o, err)
+		}
+	}
+}
