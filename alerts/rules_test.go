@@ -17,7 +17,7 @@ import (
 const (
 	rulesFile   = "picsoak.rules.yml"
 	testsFile   = "picsoak.rules.test.yml"
-	runbookFile = "RUNBOOK.md"
+	runbookFile = "../README.md"
 	runbookBase = "https://github.com/picsoak/picsoak/blob/main/README.md#"
 )
 
@@ -159,16 +159,20 @@ func TestAlertsAreAnnotated(t *testing.T) {
 	}
 }
 
-// TestRunbookCoversEveryAlert: RUNBOOK.md, pasted into README.md under "## Runbook",
-// has one "### <AlertName>" section per alert, which is what the runbook_url
-// anchors point at.
+// TestRunbookCoversEveryAlert: the README's "## Runbook" has one "### <AlertName>"
+// section per alert, which is what the runbook_url anchors point at.
 func TestRunbookCoversEveryAlert(t *testing.T) {
 	b, err := os.ReadFile(runbookFile)
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, runbook, found := strings.Cut(string(b), "\n## Runbook\n")
+	if !found {
+		t.Fatalf("%s: got no \"## Runbook\" section, want one", runbookFile)
+	}
+	runbook, _, _ = strings.Cut(runbook, "\n## ")
 	var sections []string
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(runbook, "\n") {
 		if s, ok := strings.CutPrefix(line, "### "); ok {
 			sections = append(sections, strings.TrimSpace(s))
 		}

@@ -277,10 +277,16 @@ func TestReadmePortsMatchCompose(t *testing.T) {
 			got[name] += port.Published
 		}
 	}
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "dashboards", "README-deploy.md"))
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, section, found := strings.Cut(string(readme), "\n## Deploying with docker-compose\n")
+	if !found {
+		t.Fatal("README.md: got no \"## Deploying with docker-compose\" section, want one")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	raw := []byte(section)
 	row := regexp.MustCompile("^\\| `([a-z-]+)` \\| ([0-9]+) \\|")
 	want := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(raw))
@@ -290,16 +296,16 @@ func TestReadmePortsMatchCompose(t *testing.T) {
 		}
 	}
 	if len(want) != len(wantServices) {
-		t.Errorf("README-deploy.md: got port rows for %v, want one per service %v", want, wantServices)
+		t.Errorf("README.md: got port rows for %v, want one per service %v", want, wantServices)
 	}
 	for name, port := range want {
 		if got[name] != port {
-			t.Errorf("%s: got compose port %q, want %q as README-deploy.md documents", name, got[name], port)
+			t.Errorf("%s: got compose port %q, want %q as README.md documents", name, got[name], port)
 		}
 	}
 	for name, port := range got {
 		if want[name] != port {
-			t.Errorf("%s: got compose port %q, want README-deploy.md to document it (it says %q)", name, port, want[name])
+			t.Errorf("%s: got compose port %q, want README.md to document it (it says %q)", name, port, want[name])
 		}
 	}
 }
