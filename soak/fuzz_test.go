@@ -27,7 +27,7 @@ func FuzzReadResponse(f *testing.F) {
 		if maxBody < 0 || maxBody > 1<<20 {
 			return
 		}
-		status, _, err := readResponse(bufio.NewReaderSize(strings.NewReader(reply), 16<<10), false, maxBody)
+		status, _, err := readResponse(bufio.NewReaderSize(strings.NewReader(reply), 16<<10), false, maxBody, nil)
 		if (err == nil || errors.Is(err, errBodyTooLarge)) && (status < 100 || status > 999) {
 			t.Errorf("status %d accepted from %q", status, reply)
 		}

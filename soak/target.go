@@ -37,67 +37,108 @@ type Sender interface {
 // logs can tell streams apart.
 const StreamHeader = "X-Picsoak-Stream"
 
-// HTTPTarget sends the configured request to PIC over HTTP, reusing connections.
+// HTTPTarget sends the configured requests to PIC over HTTP, reusing connections.
 type HTTPTarget struct {
-	url      *url.URL
-	method   string
-	header   http.Header
-	body     []byte
-	timeout  time.Duration
-	expected StatusSet
-	maxBody  int64
-	client   *http.Client
-	// wire selects the lean HTTP/1.1 client for plain http:// targets.
+	endpoints []Endpoint
+	order     []int           // endpoint indexes in weighted round-robin order
+	templates []*bodyTemplate // per endpoint; nil where the body is sent as is
+	check     *responseCheck  // nil when only the status is checked
+	timeout   time.Duration
+	expected  StatusSet
+	maxBody   int64
+	client    *http.Client
+	// wire selects the lean HTTP/1.1 client, for plain http:// endpoints only.
 	wire bool
 
-	mu      sync.Mutex
-	senders map[*wireSender]struct{} // with a connection open, for CloseIdleConnections
+	mu    sync.Mutex
+	conns map[*wireConn]struct{} // open wire connections, for CloseIdleConnections
 }
 
 // NewHTTPTarget builds a target from cfg whose connection pool holds maxConns idle
-// connections, one per worker, so steady load never dials.
+// connections, one per worker, so steady load never dials. The requests are
+// PICSOAK_TARGET_URL's, or those of PICSOAK_TARGETS_FILE when it is set.
 func NewHTTPTarget(cfg TargetConfig, maxConns int, userAgent string) (*HTTPTarget, error) {
-	u, err := url.Parse(cfg.URL)
+	endpoints, err := cfg.Endpoints()
 	if err != nil {
-		return nil, fmt.Errorf("target URL: %w", err)
-	}
-	header, err := ParseHeaders(cfg.Headers)
-	if err != nil {
-		return nil, fmt.Errorf("target headers: %w", err)
-	}
-	if header.Get("User-Agent") == "" {
-		header.Set("User-Agent", userAgent)
+		return nil, err
 	}
 	expected, err := ParseStatusSet(cfg.ExpectedStatus)
 	if err != nil {
 		return nil, fmt.Errorf("target expected status: %w", err)
 	}
+	check, err := newResponseCheck(cfg.ExpectBody, cfg.ExpectJSON)
+	if err != nil {
+		return nil, err
+	}
+	t := &HTTPTarget{
+		endpoints: endpoints,
+		order:     weightedOrder(endpoints),
+		templates: make([]*bodyTemplate, len(endpoints)),
+		check:     check,
+		timeout:   cfg.Timeout,
+		expected:  expected,
+		maxBody:   cfg.MaxBodyBytes,
+		wire:      cfg.Client == ClientFast,
+		conns:     map[*wireConn]struct{}{},
+	}
+	for i, e := range endpoints {
+		if e.Header.Get("User-Agent") == "" {
+			e.Header.Set("User-Agent", userAgent)
+		}
+		t.wire = t.wire && e.URL.Scheme == "http"
+		if cfg.BodyTemplate {
+			if t.templates[i], err = parseBodyTemplate(e.Body); err != nil {
+				return nil, fmt.Errorf("body template of %s %s: %w", e.Method, RedactURL(e.URL.String()), err)
+			}
+		}
+	}
 	transport := &http.Transport{
 		Proxy:               nil, // load must reach PIC itself, never a proxy from the environment
 		DialContext:         (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        maxConns,
+		MaxIdleConns:        maxConns * len(endpoints),
 		MaxIdleConnsPerHost: maxConns,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: cfg.Timeout,
 		DisableCompression:  true, // measure PIC's bytes, not our gzip decoder
 		ForceAttemptHTTP2:   true,
+		// Verification is skipped only on the operator's explicit opt-in.
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: cfg.InsecureSkipVerify},
 	}
-	return &HTTPTarget{
-		url:      u,
-		method:   cfg.Method,
-		header:   header,
-		body:     []byte(cfg.Body),
-		timeout:  cfg.Timeout,
-		expected: expected,
-		maxBody:  cfg.MaxBodyBytes,
-		wire:     u.Scheme == "http" && cfg.Client == ClientFast,
-		senders:  map[*wireSender]struct{}{},
-		client: &http.Client{
-			Transport: transport,
-			// A redirect is a reply to classify, not a hop to follow.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-	}, nil
+	t.client = &http.Client{
+		Transport: transport,
+		// A redirect is a reply to classify, not a hop to follow.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return t, nil
+}
+
+// Endpoints returns the requests the configuration describes.
+func (c TargetConfig) Endpoints() ([]Endpoint, error) {
+	if c.TargetsFile != "" {
+		e, err := LoadTargetsFile(c.TargetsFile)
+		if err != nil {
+			return nil, fmt.Errorf("targets file %s: %w", c.TargetsFile, err)
+		}
+		return e, nil
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return nil, fmt.Errorf("target URL %s: %w", RedactURL(c.URL), err)
+	}
+	header, err := ParseHeaders(c.Headers)
+	if err != nil {
+		return nil, fmt.Errorf("target headers: %w", err)
+	}
+	return []Endpoint{{Method: c.Method, URL: u, Header: header, Body: []byte(c.Body), Weight: 1}}, nil
+}
+
+// Name describes the target for results and logs, with credentials redacted.
+func (t *HTTPTarget) Name() string {
+	name := RedactURL(t.endpoints[0].URL.String())
+	if n := len(t.endpoints); n > 1 {
+		name += fmt.Sprintf(" (+%d more endpoints)", n-1)
+	}
+	return name
 }
 
 // CloseIdleConnections drops the pooled connections, so that PIC's resources are
@@ -105,76 +146,105 @@ func NewHTTPTarget(cfg TargetConfig, maxConns int, userAgent string) (*HTTPTarge
 func (t *HTTPTarget) CloseIdleConnections() {
 	t.client.CloseIdleConnections()
 	t.mu.Lock()
-	senders := t.senders
-	t.senders = map[*wireSender]struct{}{}
+	conns := t.conns
+	t.conns = map[*wireConn]struct{}{}
 	t.mu.Unlock()
-	for s := range senders {
-		s.closeConn()
+	for c := range conns {
+		c.close()
 	}
 }
 
-func (t *HTTPTarget) untrack(s *wireSender) {
+func (t *HTTPTarget) untrack(c *wireConn) {
 	t.mu.Lock()
-	delete(t.senders, s)
+	delete(t.conns, c)
 	t.mu.Unlock()
 }
 
-func (t *HTTPTarget) track(s *wireSender) {
+func (t *HTTPTarget) track(c *wireConn) {
 	t.mu.Lock()
-	t.senders[s] = struct{}{}
+	t.conns[c] = struct{}{}
 	t.mu.Unlock()
 }
 
 // NewSender implements Target.
 func (t *HTTPTarget) NewSender(stream int) Sender {
-	header := t.header
-	if stream >= 0 {
-		header = header.Clone()
-		header.Set(StreamHeader, strconv.Itoa(stream))
+	headers := make([]http.Header, len(t.endpoints))
+	for i, e := range t.endpoints {
+		headers[i] = e.Header
+		if stream >= 0 {
+			headers[i] = e.Header.Clone()
+			headers[i].Set(StreamHeader, strconv.Itoa(stream))
+		}
 	}
 	if t.wire {
-		return newWireSender(t, header)
+		return newWireSender(t, stream, headers)
 	}
-	// The template is shallow-copied per request; the transport only reads Header.
-	req := &http.Request{
-		Method:     t.method,
-		URL:        t.url,
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     header,
-		Host:       t.url.Host,
+	s := &httpSender{t: t, order: t.order, tmpl: templateState{stream: stream, rand: uint64(time.Now().UnixNano()) | 1}}
+	if len(t.order) > 1 {
+		s.next = max(stream, 0) % len(t.order)
 	}
-	return &httpSender{t: t, template: req}
+	for i, e := range t.endpoints {
+		// The template is shallow-copied per request; the transport only reads Header.
+		s.requests = append(s.requests, &http.Request{
+			Method:     e.Method,
+			URL:        e.URL,
+			Proto:      "HTTP/1.1",
+			ProtoMajor: 1,
+			ProtoMinor: 1,
+			Header:     headers[i],
+			Host:       e.URL.Host,
+		})
+	}
+	return s
 }
 
 type httpSender struct {
 	t        *HTTPTarget
-	template *http.Request
+	requests []*http.Request // per endpoint
+	order    []int
+	next     int
+	tmpl     templateState
+	reply    bytes.Buffer // the reply body, kept only when a response check needs it
 }
 
 func (s *httpSender) Send(ctx context.Context) (Outcome, error) {
+	i := s.order[s.next]
+	s.next = (s.next + 1) % len(s.order)
 	ctx, cancel := context.WithTimeout(ctx, s.t.timeout)
 	defer cancel()
-	req := s.template.WithContext(ctx)
-	if len(s.t.body) > 0 {
-		req.ContentLength = int64(len(s.t.body))
-		req.Body = io.NopCloser(bytes.NewReader(s.t.body))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(s.t.body)), nil }
+	req := s.requests[i].WithContext(ctx)
+	body := s.t.endpoints[i].Body
+	if tmpl := s.t.templates[i]; tmpl != nil {
+		body = tmpl.render(nil, &s.tmpl, time.Now().UnixNano())
+	}
+	if len(body) > 0 {
+		req.ContentLength = int64(len(body))
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
 	resp, err := s.t.client.Do(req)
 	if err != nil {
 		return Classify(err), err
 	}
-	// Read at most maxBody bytes and hold none of them. A longer body is fine: closing it
-	// unread only costs this connection its reuse.
-	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, s.t.maxBody))
+	// Read at most maxBody bytes and hold none of them unless a check needs them. A
+	// longer body is fine: closing it unread only costs this connection its reuse.
+	var sink io.Writer = io.Discard
+	if s.t.check != nil {
+		s.reply.Reset()
+		sink = &s.reply
+	}
+	_, err = io.Copy(sink, io.LimitReader(resp.Body, s.t.maxBody))
 	resp.Body.Close()
 	if err != nil {
 		return Classify(err), fmt.Errorf("reading body: %w", err)
 	}
 	if !s.t.expected.Has(resp.StatusCode) {
 		return OutcomeHTTPError, StatusError(resp.StatusCode)
+	}
+	if s.t.check != nil {
+		if err := s.t.check.verify(s.reply.Bytes()); err != nil {
+			return OutcomeHTTPError, err
+		}
 	}
 	return OutcomeOK, nil
 }
@@ -264,13 +334,4 @@ func validHeaderName(name string) bool {
 		}
 	}
 	return true
-}
-
-// RedactURL hides a password in u, for logs, reports and errors.
-func RedactURL(u string) string {
-	parsed, err := url.Parse(u)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return parsed.Redacted()
 }

@@ -14,47 +14,91 @@ import (
 	"time"
 )
 
-// wireSender speaks HTTP/1.1 on one keep-alive connection of its own, with the request
-// bytes built once. It exists for speed: net/http's general client costs about four
-// times the CPU per request, which at tens of thousands of requests per second makes
-// picsoak, not PIC, the bottleneck. It serves plain http:// targets; https:// goes
-// through net/http.
+// wireSender speaks HTTP/1.1 on keep-alive connections of its own (one per PIC
+// address), with the request bytes built once. It exists for speed: net/http's
+// general client costs about four times the CPU per request, which at tens of
+// thousands of requests per second makes picsoak, not PIC, the bottleneck. It serves
+// plain http:// targets; https:// goes through net/http.
 type wireSender struct {
-	t          *HTTPTarget
-	addr       string
-	request    []byte
-	idempotent bool
+	t         *HTTPTarget
+	endpoints []wireEndpoint
+	conns     []*wireConn
+	order     []int // endpoint indexes, weighted
+	next      int
 
+	tmpl    templateState
+	reqBuf  []byte // a templated request being rendered
+	bodyBuf []byte // its body
+	reply   []byte // the reply body, kept only when a response check needs it
+
+	// watched is the context whose cancellation closes the connections; registered
+	// once per context, not per request.
+	watched context.Context
+	stop    func() bool
+}
+
+// wireEndpoint is one endpoint's prepared request.
+type wireEndpoint struct {
+	conn       int // index into wireSender.conns
+	head       bool
+	idempotent bool
+	// request is the whole request, or for a templated body the head up to the
+	// Content-Length line.
+	request  []byte
+	template *bodyTemplate
+}
+
+// wireConn is one keep-alive connection to one address.
+type wireConn struct {
+	t    *HTTPTarget
+	addr string
 	// mu guards conn against the cancel hook closing it from another goroutine.
 	mu     sync.Mutex
 	conn   net.Conn
 	reader *bufio.Reader
-	// watched is the context whose cancellation closes conn; registered once per
-	// context, not per request.
-	watched context.Context
-	stop    func() bool
 }
 
 // errBodyTooLarge closes a connection whose response body is longer than picsoak reads.
 var errBodyTooLarge = errors.New("body longer than PICSOAK_TARGET_MAX_BODY_BYTES")
 
-func newWireSender(t *HTTPTarget, header http.Header) *wireSender {
-	var b bytes.Buffer
-	path := t.url.RequestURI()
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", t.method, path, t.url.Host)
-	header.Write(&b) // canonical "Name: value\r\n" lines
-	if len(t.body) > 0 || t.method == http.MethodPost || t.method == http.MethodPut || t.method == http.MethodPatch {
-		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(t.body))
+func newWireSender(t *HTTPTarget, stream int, headers []http.Header) *wireSender {
+	s := &wireSender{t: t, order: t.order, tmpl: templateState{stream: stream, rand: uint64(time.Now().UnixNano()) | 1}}
+	if len(t.order) > 1 {
+		s.next = max(stream, 0) % len(t.order) // spread senders over the endpoints
 	}
-	b.WriteString("\r\n")
-	b.Write(t.body)
-	addr := t.url.Host
-	if t.url.Port() == "" {
-		addr = net.JoinHostPort(t.url.Hostname(), "80")
+	addrs := map[string]int{}
+	for i, e := range t.endpoints {
+		addr := e.URL.Host
+		if e.URL.Port() == "" {
+			addr = net.JoinHostPort(e.URL.Hostname(), "80")
+		}
+		ci, ok := addrs[addr]
+		if !ok {
+			ci = len(s.conns)
+			addrs[addr] = ci
+			s.conns = append(s.conns, &wireConn{t: t, addr: addr})
+		}
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", e.Method, e.URL.RequestURI(), e.URL.Host)
+		headers[i].Write(&b) // canonical "Name: value\r\n" lines
+		we := wireEndpoint{
+			conn:       ci,
+			head:       e.Method == http.MethodHead,
+			idempotent: e.Method == http.MethodGet || e.Method == http.MethodHead || e.Method == http.MethodOptions || e.Method == http.MethodPut || e.Method == http.MethodDelete,
+		}
+		if t.templates[i] != nil {
+			we.template = t.templates[i]
+		} else {
+			if len(e.Body) > 0 || e.Method == http.MethodPost || e.Method == http.MethodPut || e.Method == http.MethodPatch {
+				fmt.Fprintf(&b, "Content-Length: %d\r\n", len(e.Body))
+			}
+			b.WriteString("\r\n")
+			b.Write(e.Body)
+		}
+		we.request = b.Bytes()
+		s.endpoints = append(s.endpoints, we)
 	}
-	idempotent := t.method == http.MethodGet || t.method == http.MethodHead || t.method == http.MethodOptions ||
-		t.method == http.MethodPut || t.method == http.MethodDelete
-	return &wireSender{t: t, addr: addr, request: b.Bytes(), idempotent: idempotent}
+	return s
 }
 
 // Send implements Sender.
@@ -62,21 +106,31 @@ func (s *wireSender) Send(ctx context.Context) (Outcome, error) {
 	if err := s.watch(ctx); err != nil {
 		return Classify(err), err
 	}
+	e := &s.endpoints[s.order[s.next]]
+	s.next = (s.next + 1) % len(s.order)
+	c := s.conns[e.conn]
+	request := e.request
+	if e.template != nil {
+		s.bodyBuf = e.template.render(s.bodyBuf[:0], &s.tmpl, time.Now().UnixNano())
+		s.reqBuf = append(append(s.reqBuf[:0], e.request...), "Content-Length: "...)
+		s.reqBuf = append(append(strconv.AppendInt(s.reqBuf, int64(len(s.bodyBuf)), 10), "\r\n\r\n"...), s.bodyBuf...)
+		request = s.reqBuf
+	}
 	deadline := time.Now().Add(s.t.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	reused := s.conn != nil
-	status, err := s.roundTrip(ctx, deadline)
+	reused := c.open()
+	status, err := s.roundTrip(ctx, c, e, request, deadline)
 	// A kept-alive connection the server closed while idle fails before any reply
 	// byte; like net/http, retry such a request once on a fresh connection, unless it
 	// was written and is not idempotent (PIC may have taken it).
-	if err != nil && reused && ctx.Err() == nil && isStaleConn(err, s.idempotent) {
-		s.closeConn()
-		status, err = s.roundTrip(ctx, deadline)
+	if err != nil && reused && ctx.Err() == nil && isStaleConn(err, e.idempotent) {
+		c.close()
+		status, err = s.roundTrip(ctx, c, e, request, deadline)
 	}
 	if err != nil {
-		s.closeConn()
+		c.close()
 		if errors.Is(err, errBodyTooLarge) {
 			err = nil // a long body is PIC's business, not a failure
 		} else {
@@ -88,6 +142,11 @@ func (s *wireSender) Send(ctx context.Context) (Outcome, error) {
 	}
 	if !s.t.expected.Has(status) {
 		return OutcomeHTTPError, StatusError(status)
+	}
+	if s.t.check != nil {
+		if err := s.t.check.verify(s.reply); err != nil {
+			return OutcomeHTTPError, err
+		}
 	}
 	return OutcomeOK, nil
 }
@@ -111,7 +170,7 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// watch makes cancellation of ctx close the connection, so a cycle aborts at once
+// watch makes cancellation of ctx close the connections, so a cycle aborts at once
 // instead of waiting out a request timeout.
 func (s *wireSender) watch(ctx context.Context) error {
 	if ctx == s.watched {
@@ -121,67 +180,82 @@ func (s *wireSender) watch(ctx context.Context) error {
 		s.stop()
 	}
 	s.watched = ctx
-	s.stop = context.AfterFunc(ctx, s.closeConn)
+	s.stop = context.AfterFunc(ctx, func() {
+		for _, c := range s.conns {
+			c.close()
+		}
+	})
 	return ctx.Err()
 }
 
-func (s *wireSender) closeConn() {
-	s.mu.Lock()
-	if s.conn != nil {
-		s.conn.Close()
-		s.conn = nil
-	}
-	s.mu.Unlock()
-	s.t.untrack(s)
+func (c *wireConn) open() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn != nil
 }
 
-func (s *wireSender) roundTrip(ctx context.Context, deadline time.Time) (int, error) {
-	conn, br, err := s.connection(ctx, deadline)
+func (c *wireConn) close() {
+	c.mu.Lock()
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+	c.mu.Unlock()
+	c.t.untrack(c)
+}
+
+func (s *wireSender) roundTrip(ctx context.Context, c *wireConn, e *wireEndpoint, request []byte, deadline time.Time) (int, error) {
+	conn, br, err := c.connection(ctx, deadline)
 	if err != nil {
 		return 0, err
 	}
 	if err := conn.SetDeadline(deadline); err != nil {
 		return 0, err
 	}
-	if _, err := conn.Write(s.request); err != nil {
+	if _, err := conn.Write(request); err != nil {
 		return 0, staleConnError{err: err}
 	}
 	if _, err := br.Peek(1); err != nil {
 		return 0, staleConnError{err: err, written: true}
 	}
-	status, keepAlive, err := readResponse(br, s.t.method == http.MethodHead, s.t.maxBody)
+	var keep *[]byte
+	if s.t.check != nil {
+		s.reply = s.reply[:0]
+		keep = &s.reply
+	}
+	status, keepAlive, err := readResponse(br, e.head, s.t.maxBody, keep)
 	if err == nil && !keepAlive {
-		s.closeConn()
+		c.close()
 	}
 	return status, err
 }
 
-func (s *wireSender) connection(ctx context.Context, deadline time.Time) (net.Conn, *bufio.Reader, error) {
-	s.mu.Lock()
-	conn := s.conn
-	s.mu.Unlock()
+func (c *wireConn) connection(ctx context.Context, deadline time.Time) (net.Conn, *bufio.Reader, error) {
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
 	if conn != nil {
-		return conn, s.reader, nil
+		return conn, c.reader, nil
 	}
 	d := net.Dialer{Deadline: deadline, KeepAlive: 30 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", s.addr)
+	conn, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.reader == nil {
-		s.reader = bufio.NewReaderSize(conn, 16<<10)
+	if c.reader == nil {
+		c.reader = bufio.NewReaderSize(conn, 16<<10)
 	} else {
-		s.reader.Reset(conn)
+		c.reader.Reset(conn)
 	}
-	s.mu.Lock()
-	s.conn = conn
-	s.mu.Unlock()
-	s.t.track(s)
+	c.mu.Lock()
+	c.conn = conn
+	c.mu.Unlock()
+	c.t.track(c)
 	if ctx.Err() != nil { // cancelled between dial and store: the hook already ran
-		s.closeConn()
+		c.close()
 		return nil, nil, ctx.Err()
 	}
-	return conn, s.reader, nil
+	return conn, c.reader, nil
 }
 
 // errMalformed is a reply that is not HTTP/1.x.
@@ -190,10 +264,11 @@ type errMalformed string
 func (e errMalformed) Error() string { return "malformed HTTP response: " + string(e) }
 
 // readResponse reads one HTTP/1.x response from br and discards its body, reading at
-// most maxBody bytes of it. It reports the status and whether the connection may be
-// reused; errBodyTooLarge means the body was longer than maxBody (the connection must
-// be closed, the reply is otherwise valid).
-func readResponse(br *bufio.Reader, head bool, maxBody int64) (status int, keepAlive bool, err error) {
+// most maxBody bytes of it, or appends them to *keep when keep is not nil. It reports
+// the status and whether the connection may be reused; errBodyTooLarge means the body
+// was longer than maxBody (the connection must be closed, the reply is otherwise
+// valid).
+func readResponse(br *bufio.Reader, head bool, maxBody int64, keep *[]byte) (status int, keepAlive bool, err error) {
 	line, err := br.ReadSlice('\n')
 	if err != nil {
 		return 0, false, bodyErr(err)
@@ -246,21 +321,26 @@ func readResponse(br *bufio.Reader, head bool, maxBody int64) (status int, keepA
 	case head || status == 204 || status == 304 || status < 200:
 		return status, keepAlive, nil
 	case chunked:
-		return status, keepAlive, discardChunked(br, maxBody)
+		return status, keepAlive, discardChunked(br, maxBody, keep)
 	case contentLength >= 0:
 		if contentLength > maxBody {
-			_, err := br.Discard(int(maxBody))
-			if err != nil {
+			if err := consume(br, maxBody, keep); err != nil {
 				return status, false, bodyErr(err)
 			}
 			return status, false, errBodyTooLarge
 		}
-		_, err := br.Discard(int(contentLength))
-		return status, keepAlive, bodyErr(err)
+		return status, keepAlive, bodyErr(consume(br, contentLength, keep))
 	}
 	// No length: the body runs until the server closes the connection.
-	n, err := io.CopyN(io.Discard, br, maxBody+1)
+	var sink io.Writer = io.Discard
+	if keep != nil {
+		sink = (*appendWriter)(keep)
+	}
+	n, err := io.CopyN(sink, br, maxBody+1)
 	if n > maxBody {
+		if keep != nil {
+			*keep = (*keep)[:maxBody]
+		}
 		return status, false, errBodyTooLarge
 	}
 	if errors.Is(err, io.EOF) {
@@ -269,7 +349,25 @@ func readResponse(br *bufio.Reader, head bool, maxBody int64) (status int, keepA
 	return status, false, err
 }
 
-func discardChunked(br *bufio.Reader, maxBody int64) error {
+// consume reads n bytes from br, appending them to *keep if keep is not nil.
+func consume(br *bufio.Reader, n int64, keep *[]byte) error {
+	if keep == nil {
+		_, err := br.Discard(int(n))
+		return err
+	}
+	_, err := io.CopyN((*appendWriter)(keep), br, n)
+	return err
+}
+
+// appendWriter appends what is written to a byte slice.
+type appendWriter []byte
+
+func (w *appendWriter) Write(p []byte) (int, error) {
+	*w = append(*w, p...)
+	return len(p), nil
+}
+
+func discardChunked(br *bufio.Reader, maxBody int64, keep *[]byte) error {
 	var read int64
 	for {
 		line, err := br.ReadSlice('\n')
@@ -287,7 +385,7 @@ func discardChunked(br *bufio.Reader, maxBody int64) error {
 		if read+size > maxBody {
 			return errBodyTooLarge
 		}
-		if _, err := br.Discard(int(size)); err != nil {
+		if err := consume(br, size, keep); err != nil {
 			return bodyErr(err)
 		}
 		read += size

@@ -90,7 +90,7 @@ func TestReadResponseBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			br := bufio.NewReader(strings.NewReader(tt.reply))
-			status, keepAlive, err := readResponse(br, false, tt.maxBody)
+			status, keepAlive, err := readResponse(br, false, tt.maxBody, nil)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("got error %v, want one containing %q", err, tt.err)

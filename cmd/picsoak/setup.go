@@ -24,18 +24,41 @@ func loadConfig(environ []string, stderr io.Writer) (soak.Config, bool) {
 	return cfg, true
 }
 
-func newLogger(cfg soak.DaemonConfig, w io.Writer) *slog.Logger {
+// newLogger logs at cfg's level and format and hides every credential of cfg's target
+// (and of any URL) in every message and value, whoever logs it.
+func newLogger(cfg soak.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel)) // validated by soak.Config.Validate
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "text" {
+	_ = level.UnmarshalText([]byte(cfg.Daemon.LogLevel)) // validated by soak.Config.Validate
+	red := soak.NewRedactor(cfg.Target)
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr { return redactAttr(red, a) }}
+	if cfg.Daemon.LogFormat == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// redactAttr hides credentials in a log attribute: the whole value when its key names
+// a credential, the credentials inside it otherwise (errors from net/http quote URLs).
+func redactAttr(red *soak.Redactor, a slog.Attr) slog.Attr {
+	if soak.IsSecretName(a.Key) {
+		return slog.String(a.Key, soak.Redacted)
+	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, red.String(a.Value.String()))
+	case slog.KindAny:
+		switch v := a.Value.Any().(type) {
+		case error:
+			return slog.String(a.Key, red.String(v.Error()))
+		case fmt.Stringer:
+			return slog.String(a.Key, red.String(v.String()))
+		}
+	}
+	return a
+}
+
 func check(environ []string, stdout, stderr io.Writer) int {
-	if _, ok := loadConfig(environ, stderr); !ok {
+	if cfg, ok := loadConfig(environ, stderr); !ok || !checkWebConfig(cfg, stderr) {
 		return exitConfig
 	}
 	fmt.Fprintln(stdout, "configuration is valid")
@@ -52,7 +75,7 @@ type soakRig struct {
 // a free loopback port and soaks that.
 func newRig(cfg soak.Config, log *slog.Logger, obs soak.Observer) (*soakRig, error) {
 	rig := &soakRig{close: func() {}}
-	if cfg.Target.URL == "" {
+	if cfg.Target.URL == "" && cfg.Target.TargetsFile == "" {
 		sim := picsim.New(simSettings(cfg.Sim))
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -68,6 +91,10 @@ func newRig(cfg soak.Config, log *slog.Logger, obs soak.Observer) (*soakRig, err
 		rig.close = func() { srv.Close() }
 		log.Info("no PICSOAK_TARGET_URL set: soaking the built-in PIC simulator (its resource figures are picsoak's own process)",
 			"target", cfg.Target.URL, "control", base+"/control", "latency", cfg.Sim.Latency, "jitter", cfg.Sim.Jitter, "error_ratio", cfg.Sim.ErrorRatio)
+	}
+	if cfg.Target.InsecureSkipVerify {
+		log.Warn("PICSOAK_TARGET_INSECURE_SKIP_VERIFY is set: PIC's TLS certificate is not verified, so anyone on the path can pose as PIC",
+			"target", soak.RedactURL(cfg.Target.URL))
 	}
 	v, _ := buildVersion()
 	target, err := soak.NewHTTPTarget(cfg.Target, cfg.MaxConcurrency(), "picsoak/"+v)
@@ -88,7 +115,7 @@ func newRig(cfg soak.Config, log *slog.Logger, obs soak.Observer) (*soakRig, err
 	rig.runner = &soak.Runner{
 		Config:     cfg,
 		Target:     target,
-		TargetName: soak.RedactURL(cfg.Target.URL),
+		TargetName: target.Name(),
 		Observer:   obs,
 	}
 	if len(samplers) > 0 {
@@ -126,7 +153,7 @@ func simulate(ctx context.Context, environ []string, stderr io.Writer) int {
 	if !ok {
 		return exitConfig
 	}
-	log := newLogger(cfg.Daemon, stderr)
+	log := newLogger(cfg, stderr)
 	sim := picsim.New(simSettings(cfg.Sim))
 	ln, err := net.Listen("tcp", cfg.Sim.ListenAddr)
 	if err != nil {
@@ -135,7 +162,7 @@ func simulate(ctx context.Context, environ []string, stderr io.Writer) int {
 	}
 	srv := newHTTPServer(sim.Handler())
 	log.Info("PIC simulator listening", "addr", ln.Addr().String(), "events", "/events", "control", "/control", "metrics", "/metrics")
-	return serveUntilDone(ctx, srv, ln, log)
+	return serveUntilDone(ctx, srv, ln, "", log)
 }
 
 func newHTTPServer(h http.Handler) *http.Server {
@@ -148,10 +175,11 @@ func newHTTPServer(h http.Handler) *http.Server {
 	}
 }
 
-// serveUntilDone serves until ctx is done, then shuts down gracefully.
-func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) int {
+// serveUntilDone serves until ctx is done, then shuts down gracefully. webConfig is
+// an exporter-toolkit web config file; empty serves plain HTTP.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, webConfig string, log *slog.Logger) int {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- serveWeb(srv, ln, webConfig, log) }()
 	select {
 	case err := <-errc:
 		log.Error("HTTP server failed", "err", err)
