@@ -3,6 +3,7 @@ package soak
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -197,5 +198,25 @@ func testMultiEndpointWorkload(t *testing.T, client string) {
 	}
 	if !strings.Contains(target.Name(), "(+1 more endpoints)") {
 		t.Errorf("name %q, want the endpoint count", target.Name())
+	}
+}
+
+func TestTargetsFileVariable(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "targets.txt")
+	os.WriteFile(good, []byte("GET http://pic:8080/a\n\nGET http://pic:8080/b\n"), 0o644)
+	c, err := LoadConfig([]string{"PICSOAK_TARGETS_FILE=" + good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := c.Target.Endpoints(); err != nil || len(e) != 2 {
+		t.Errorf("endpoints %v, %v; want the file's two", e, err)
+	}
+	_, err = LoadConfig([]string{"PICSOAK_TARGETS_FILE=" + filepath.Join(dir, "missing.txt"), "PICSOAK_TARGET_EXPECT_JSON=status"})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) != 2 ||
+		!strings.HasPrefix(ce.Problems[0], `PICSOAK_TARGETS_FILE="`+filepath.Join(dir, "missing.txt")+`": open `) ||
+		!strings.HasPrefix(ce.Problems[1], `PICSOAK_TARGET_EXPECT_JSON="status": want path=value`) {
+		t.Errorf("got %v, want both variables named", err)
 	}
 }
