@@ -79,6 +79,20 @@ type StreamsConfig struct {
 	MinSuccessRatio float64 `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"pass threshold, 0..1"`
 }
 
+// CapacityConfig is the stepped-rate cycle that looks for PIC's knee (the seed's
+// "achievement rate"): each step is an open-model run at a constant rate, one step
+// higher than the last, until a step misses the SLO or the ceiling is reached.
+type CapacityConfig struct {
+	Schedule        string        `env:"SCHEDULE" envDefault:"off" help:"cron spec (robfig/cron) or off; off by default, for the search loads PIC to its limit"`
+	StartRate       float64       `env:"START_RATE" envDefault:"1000" help:"arrival rate of the first step (req/s)"`
+	StepRate        float64       `env:"STEP_RATE" envDefault:"1000" help:"rate added at each step (req/s)"`
+	StepDuration    time.Duration `env:"STEP_DURATION" envDefault:"10s" help:"length of each step"`
+	MaxRate         float64       `env:"MAX_RATE" envDefault:"50000" help:"ceiling: the last step runs at this rate (req/s)"`
+	Workers         int           `env:"WORKERS" envDefault:"200" help:"most requests in flight"`
+	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"a step under this success ratio, 0..1, misses the SLO"`
+	MaxP99          time.Duration `env:"MAX_P99" envDefault:"100ms" help:"a step whose p99 latency is above this misses the SLO"`
+}
+
 // SimConfig is the built-in PIC simulator, used by `picsoak sim` and by the daemon
 // when no target is configured.
 type SimConfig struct {
@@ -95,6 +109,7 @@ type Config struct {
 	Sustained SustainedConfig
 	Burst     BurstConfig
 	Streams   StreamsConfig
+	Capacity  CapacityConfig
 	Sim       SimConfig
 }
 
@@ -113,6 +128,7 @@ func (c *Config) sections() []section {
 		{EnvPrefix + "SUSTAINED_", &c.Sustained},
 		{EnvPrefix + "BURST_", &c.Burst},
 		{EnvPrefix + "STREAMS_", &c.Streams},
+		{EnvPrefix + "CAPACITY_", &c.Capacity},
 		{EnvPrefix + "SIM_", &c.Sim},
 	}
 }
@@ -243,6 +259,24 @@ func (c *Config) Validate() error {
 	p.check(st.Count >= 1, "PICSOAK_STREAMS_COUNT", st.Count, "want at least 1")
 	p.check(st.Requests >= 1, "PICSOAK_STREAMS_REQUESTS", st.Requests, "want at least 1")
 	p.ratio("PICSOAK_STREAMS_MIN_SUCCESS_RATIO", st.MinSuccessRatio)
+
+	ca := c.Capacity
+	p.schedule("PICSOAK_CAPACITY_SCHEDULE", ca.Schedule)
+	p.check(ca.StartRate > 0, "PICSOAK_CAPACITY_START_RATE", ca.StartRate, "want a rate > 0 (req/s)")
+	p.check(ca.StepRate > 0, "PICSOAK_CAPACITY_STEP_RATE", ca.StepRate, "want a rate > 0 (req/s)")
+	p.check(ca.StepDuration > 0, "PICSOAK_CAPACITY_STEP_DURATION", ca.StepDuration, "want a duration > 0")
+	p.check(ca.MaxRate >= ca.StartRate, "PICSOAK_CAPACITY_MAX_RATE", ca.MaxRate, fmt.Sprintf("want a rate >= PICSOAK_CAPACITY_START_RATE (%s)", formatValue(ca.StartRate)))
+	p.check(ca.Workers >= 1, "PICSOAK_CAPACITY_WORKERS", ca.Workers, "want at least 1")
+	p.ratio("PICSOAK_CAPACITY_MIN_SUCCESS_RATIO", ca.MinSuccessRatio)
+	p.check(ca.MaxP99 > 0, "PICSOAK_CAPACITY_MAX_P99", ca.MaxP99, "want a duration > 0")
+	if ca.StartRate > 0 && ca.StepRate > 0 && ca.StepDuration > 0 && ca.MaxRate >= ca.StartRate {
+		n := ca.StepCount()
+		p.check(n <= MaxCapacitySteps, "PICSOAK_CAPACITY_STEP_RATE", ca.StepRate,
+			fmt.Sprintf("want at most %d steps from PICSOAK_CAPACITY_START_RATE to PICSOAK_CAPACITY_MAX_RATE", MaxCapacitySteps))
+		if total := time.Duration(n) * ca.StepDuration; n <= MaxCapacitySteps && total > d.CycleTimeout && d.CycleTimeout > 0 {
+			p.add("PICSOAK_CAPACITY_STEP_DURATION=%s: %d steps take %s, want them within PICSOAK_CYCLE_TIMEOUT (%s)", ca.StepDuration, n, total, d.CycleTimeout)
+		}
+	}
 
 	sim := c.Sim
 	p.check(sim.Latency >= 0, "PICSOAK_SIM_LATENCY", sim.Latency, "want a duration >= 0")

@@ -103,6 +103,41 @@ func TestLoadConfigErrors(t *testing.T) {
 			},
 		},
 		{
+			// The capacity cycle's rates, steps and SLO are checked like the others'.
+			name: "capacity",
+			env: []string{
+				"PICSOAK_CAPACITY_SCHEDULE=sometimes", "PICSOAK_CAPACITY_START_RATE=0", "PICSOAK_CAPACITY_STEP_RATE=-1",
+				"PICSOAK_CAPACITY_STEP_DURATION=0s", "PICSOAK_CAPACITY_WORKERS=0", "PICSOAK_CAPACITY_MIN_SUCCESS_RATIO=2", "PICSOAK_CAPACITY_MAX_P99=0s",
+			},
+			want: []string{
+				`PICSOAK_CAPACITY_SCHEDULE="sometimes": want a cron spec such as '@every 10m' or '*/15 * * * *', or off (expected exactly 5 fields, found 1: [sometimes])`,
+				"PICSOAK_CAPACITY_START_RATE=0: want a rate > 0 (req/s)",
+				"PICSOAK_CAPACITY_STEP_RATE=-1: want a rate > 0 (req/s)",
+				"PICSOAK_CAPACITY_STEP_DURATION=0s: want a duration > 0",
+				"PICSOAK_CAPACITY_WORKERS=0: want at least 1",
+				"PICSOAK_CAPACITY_MIN_SUCCESS_RATIO=2: want a ratio from 0 to 1, such as 0.95",
+				"PICSOAK_CAPACITY_MAX_P99=0s: want a duration > 0",
+			},
+		},
+		{
+			// The ceiling is at least the first step.
+			name: "capacity ceiling",
+			env:  []string{"PICSOAK_CAPACITY_START_RATE=100", "PICSOAK_CAPACITY_MAX_RATE=50"},
+			want: []string{"PICSOAK_CAPACITY_MAX_RATE=50: want a rate >= PICSOAK_CAPACITY_START_RATE (100)"},
+		},
+		{
+			// Steps are bounded, so the per-step metrics' step label is.
+			name: "capacity step count",
+			env:  []string{"PICSOAK_CAPACITY_STEP_RATE=1"},
+			want: []string{"PICSOAK_CAPACITY_STEP_RATE=1: want at most 100 steps from PICSOAK_CAPACITY_START_RATE to PICSOAK_CAPACITY_MAX_RATE"},
+		},
+		{
+			// Every step must fit in the cycle's deadline, or the search is always aborted.
+			name: "capacity duration",
+			env:  []string{"PICSOAK_CAPACITY_STEP_DURATION=1m"},
+			want: []string{"PICSOAK_CAPACITY_STEP_DURATION=1m0s: 50 steps take 50m0s, want them within PICSOAK_CYCLE_TIMEOUT (10m0s)"},
+		},
+		{
 			// Logging settings are checked before anything starts.
 			name: "daemon",
 			env:  []string{"PICSOAK_LOG_LEVEL=verbose", "PICSOAK_LOG_FORMAT=xml", "PICSOAK_REPORT_KEEP=0"},
@@ -164,6 +199,9 @@ func TestVarsListsEveryVariable(t *testing.T) {
 		"PICSOAK_BURST_COOLDOWN": "2s", "PICSOAK_BURST_MIN_SUCCESS_RATIO": "0.90",
 		"PICSOAK_STREAMS_SCHEDULE": "@every 10m", "PICSOAK_STREAMS_COUNT": "10", "PICSOAK_STREAMS_REQUESTS": "100",
 		"PICSOAK_STREAMS_MIN_SUCCESS_RATIO": "0.95",
+		"PICSOAK_CAPACITY_SCHEDULE":         "off", "PICSOAK_CAPACITY_START_RATE": "1000", "PICSOAK_CAPACITY_STEP_RATE": "1000",
+		"PICSOAK_CAPACITY_STEP_DURATION": "10s", "PICSOAK_CAPACITY_MAX_RATE": "50000", "PICSOAK_CAPACITY_WORKERS": "200",
+		"PICSOAK_CAPACITY_MIN_SUCCESS_RATIO": "0.95", "PICSOAK_CAPACITY_MAX_P99": "100ms",
 	}
 	for name, def := range want {
 		v, ok := got[name]

@@ -12,13 +12,15 @@ const (
 	Sustained Kind = iota
 	Burst
 	Streams
+	// Capacity steps the arrival rate up until PIC misses its SLO; off by default.
+	Capacity
 	numKinds
 )
 
 // Kinds lists every cycle kind in the order cycles run at start.
-var Kinds = [numKinds]Kind{Sustained, Burst, Streams}
+var Kinds = [numKinds]Kind{Sustained, Burst, Streams, Capacity}
 
-var kindNames = [numKinds]string{"sustained", "burst", "streams"}
+var kindNames = [numKinds]string{"sustained", "burst", "streams", "capacity"}
 
 // String returns the kind's metric label value.
 func (k Kind) String() string {
@@ -35,7 +37,7 @@ func ParseKind(s string) (Kind, error) {
 			return Kind(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown cycle %q: want sustained, burst or streams", s)
+	return 0, fmt.Errorf("unknown cycle %q: want sustained, burst, streams or capacity", s)
 }
 
 // MarshalText implements encoding.TextMarshaler.

@@ -135,8 +135,17 @@ func Markdown(r *Result) string {
 	case r.Streams != nil:
 		d := r.Streams
 		w("- %d independent streams of %d sequential requests (%d in total)\n", d.Count, d.Requests, d.Count*d.Requests)
+	case r.Capacity != nil:
+		d := r.Capacity
+		w("- Stepped arrival rate: from %g req/s up by %g req/s to at most %g req/s, %s per step, open model\n", d.StartRateRPS, d.StepRateRPS, d.MaxRateRPS, seconds(d.StepDurationSeconds))
+		w("- Most requests in flight: %d\n", d.Workers)
+		w("- SLO of every step: success ratio at least %g and p99 at most %s; the search stops at the first step that misses it\n", d.MinSuccessRatio, seconds(d.MaxP99Seconds))
 	}
-	w("- Pass when the success ratio is at least %g\n", r.MinSuccessRatio)
+	if r.Capacity != nil {
+		w("- Pass when at least the first step meets the SLO\n")
+	} else {
+		w("- Pass when the success ratio is at least %g\n", r.MinSuccessRatio)
+	}
 
 	w("\n### Results\n\n| metric | value |\n|---|---|\n")
 	w("| requests | %d |\n", r.Requests.Total())
@@ -150,6 +159,8 @@ func Markdown(r *Result) string {
 	}
 	if r.Sustained != nil {
 		w("| achieved arrival rate | %.1f req/s (%d of %d sent) |\n", r.Sustained.AchievedRateRPS, r.Sustained.Sent, r.Sustained.Planned)
+	}
+	if r.Sustained != nil || r.Capacity != nil {
 		w("| generator late requests | %d |\n", r.LateRequests)
 	}
 
@@ -163,7 +174,7 @@ func Markdown(r *Result) string {
 			w(" %s |", seconds(r.Latency.Quantile(q)))
 		}
 		w("\n")
-		if r.Sustained != nil {
+		if r.Sustained != nil || r.Capacity != nil {
 			w("\nLatency counts from each request's intended start, so a stalled PIC cannot hide behind a stalled generator.\n")
 		}
 	}
@@ -171,7 +182,9 @@ func Markdown(r *Result) string {
 	writeResources(&b, r.Resources)
 
 	w("\n### Capacity\n\n")
-	if r.EnterpriseTargetRPS > 0 && r.ThroughputRPS > 0 {
+	if d := r.Capacity; d != nil {
+		writeCapacity(&b, r, d)
+	} else if r.EnterpriseTargetRPS > 0 && r.ThroughputRPS > 0 {
 		w("Throughput %.1f req/s is %.2f%% of the enterprise target of %g req/s (%.0f× short).\n",
 			r.ThroughputRPS, 100*r.Achievement, r.EnterpriseTargetRPS, r.EnterpriseTargetRPS/r.ThroughputRPS)
 	} else {
@@ -221,6 +234,45 @@ func writeDetail(b *strings.Builder, r *Result) {
 			w("| %d | %d | %s | %.1f | %.4f | %s | %s | %s |\n", s.Index, s.Requests, seconds(s.DurationSeconds), s.ThroughputRPS, s.SuccessRatio, seconds(s.MeanSeconds), seconds(s.P50Seconds), seconds(s.P99Seconds))
 		}
 		w("\nFairness (Jain's index): %.4f. Slowest stream ÷ median: %.3f. Starved streams: %v.\n", d.Fairness, d.Starvation, d.Starved)
+	case r.Capacity != nil:
+		d := r.Capacity
+		w("\n### Capacity steps\n\n| step | offered | achieved | ok req/s | requests | success ratio | p50 | p99 | late | SLO |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, s := range d.Steps {
+			slo := "met"
+			switch s.Miss {
+			case MissSuccessRatio:
+				slo = "missed: success ratio"
+			case MissP99:
+				slo = "missed: p99"
+			case MissGenerator:
+				slo = "generator-limited"
+			}
+			w("| %d | %g req/s | %.1f req/s | %.1f | %d | %.4f | %s | %s | %d | %s |\n", s.Index+1, s.OfferedRPS, s.AchievedRPS, s.ThroughputRPS, s.Requests, s.SuccessRatio, seconds(s.P50Seconds), seconds(s.P99Seconds), s.LateRequests, slo)
+		}
+	}
+}
+
+// writeCapacity answers the seed's question: how far is PIC from the enterprise target?
+func writeCapacity(b *strings.Builder, r *Result, d *CapacityDetail) {
+	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	if d.MaxSustainedRPS > 0 {
+		w("Highest sustained rate within the SLO: **%g req/s**, %.2f%% of the enterprise target of %g req/s", d.MaxSustainedRPS, 100*d.Achievement, r.EnterpriseTargetRPS)
+		if d.Achievement < 1 {
+			w(" (%.1f× short)", r.EnterpriseTargetRPS/d.MaxSustainedRPS)
+		}
+		w(".\n\n")
+	} else {
+		w("No step met the SLO: PIC sustained no rate of the search; the enterprise target is %g req/s.\n\n", r.EnterpriseTargetRPS)
+	}
+	switch d.Stop {
+	case CapacityStopKnee:
+		w("Knee: **%g req/s**, the first step that missed the SLO.\n", d.KneeRPS)
+	case CapacityStopCeiling:
+		w("Knee: none up to the ceiling of %g req/s; PIC's capacity is higher.\n", d.MaxRateRPS)
+	case CapacityStopGenerator:
+		w("Knee: not found. picsoak's generator fell behind first (late requests), so the last step measured picsoak, not PIC.\n")
+	case CapacityStopAborted:
+		w("Knee: not found; the cycle was stopped during a step.\n")
 	}
 }
 

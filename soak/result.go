@@ -48,12 +48,14 @@ type Result struct {
 	GeneratorLimited bool `json:"generator_limited"`
 
 	EnterpriseTargetRPS float64 `json:"enterprise_target_rps"`
-	// Achievement is ThroughputRPS ÷ EnterpriseTargetRPS.
+	// Achievement is ThroughputRPS ÷ EnterpriseTargetRPS; for the capacity cycle, its
+	// highest sustained rate ÷ EnterpriseTargetRPS.
 	Achievement float64 `json:"enterprise_achievement_ratio"`
 
 	Sustained *SustainedDetail `json:"sustained,omitempty"`
 	Burst     *BurstDetail     `json:"burst,omitempty"`
 	Streams   *StreamsDetail   `json:"streams,omitempty"`
+	Capacity  *CapacityDetail  `json:"capacity,omitempty"`
 	Resources *ResourceReport  `json:"resources,omitempty"`
 	Findings  []string         `json:"findings"`
 
@@ -75,11 +77,17 @@ func (r *Result) fill(rec *Recorder, elapsed time.Duration) {
 }
 
 // decide sets the verdict: pass when the success ratio meets the threshold and
-// anything at all was measured.
+// anything at all was measured. A capacity search pushes PIC past its limit on
+// purpose, so it passes when at least its first step met the SLO.
 func (r *Result) decide() {
 	switch {
 	case r.AbortReason != "":
 		r.Verdict = VerdictAborted
+	case r.Capacity != nil:
+		r.Verdict = VerdictFail
+		if r.Capacity.MaxSustainedRPS > 0 {
+			r.Verdict = VerdictPass
+		}
 	case r.Requests.Total() > 0 && r.SuccessRatio >= r.MinSuccessRatio:
 		r.Verdict = VerdictPass
 	default:

@@ -97,6 +97,8 @@ func (c *Config) MinSuccessRatio(kind Kind) float64 {
 		return c.Sustained.MinSuccessRatio
 	case Burst:
 		return c.Burst.MinSuccessRatio
+	case Capacity:
+		return c.Capacity.MinSuccessRatio
 	}
 	return c.Streams.MinSuccessRatio
 }
@@ -108,6 +110,8 @@ func (c *Config) Schedule(kind Kind) string {
 		return c.Sustained.Schedule
 	case Burst:
 		return c.Burst.Schedule
+	case Capacity:
+		return c.Capacity.Schedule
 	}
 	return c.Streams.Schedule
 }
@@ -115,7 +119,7 @@ func (c *Config) Schedule(kind Kind) string {
 // MaxConcurrency is the most requests any cycle has in flight, which sizes the
 // connection pool.
 func (c *Config) MaxConcurrency() int {
-	return max(c.Sustained.Workers, c.Burst.Workers, c.Streams.Count)
+	return max(c.Sustained.Workers, c.Burst.Workers, c.Streams.Count, c.Capacity.Workers)
 }
 
 // ErrAborted marks a result whose cycle did not finish.
@@ -160,6 +164,8 @@ func (r *Runner) Run(ctx context.Context, kind Kind) (res *Result) {
 		c.burst(ctx, r.Config.Burst)
 	case Streams:
 		c.streams(ctx, r.Config.Streams)
+	case Capacity:
+		c.capacity(ctx, r.Config.Capacity)
 	default:
 		panic(fmt.Sprintf("unknown cycle kind %d", kind))
 	}
@@ -186,8 +192,11 @@ func (r *Runner) finish(ctx context.Context, c *cycle, watch *resourceWatch) {
 	if res.EnterpriseTargetRPS > 0 {
 		res.Achievement = res.ThroughputRPS / res.EnterpriseTargetRPS
 	}
+	if res.Capacity != nil {
+		res.Achievement = res.Capacity.Achievement
+	}
 	res.decide()
-	if res.Verdict == VerdictFail {
+	if res.Verdict == VerdictFail && res.Capacity == nil {
 		res.Findings = append(res.Findings, fmt.Sprintf("Success ratio %.4f is under the threshold %.4f.", res.SuccessRatio, res.MinSuccessRatio))
 	}
 	if res.Findings == nil {

@@ -3,7 +3,6 @@ package soak
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -53,80 +52,16 @@ const (
 	degradedThroughputRatio = 0.9
 )
 
-type sustainedToken struct {
-	due   time.Time
-	third int
-}
-
-// sustained runs the open-model cycle: request i is due at start + i/rate whatever
-// happened to earlier ones, and its latency counts from that due time, so a stalled
-// target shows up in the quantiles instead of slowing the schedule (coordinated
-// omission). At most cfg.Workers requests are in flight.
+// sustained runs the open-model cycle at cfg.Rate for cfg.Duration (see paced) and
+// compares its first third with its last.
 func (c *cycle) sustained(ctx context.Context, cfg SustainedConfig) {
-	pacer := ConstantPacer{Rate: cfg.Rate}
-	planned := pacer.Hits(cfg.Duration)
-	tokens := make(chan sustainedToken) // unbuffered: a send succeeds only when a worker is free
-
-	recs := make([]*Recorder, cfg.Workers)
-	var wg sync.WaitGroup
-	for i := range recs {
-		rec := c.recorder(thirds)
-		recs[i] = rec
-		sender := c.target.NewSender(-1)
-		wg.Go(func() {
-			for tok := range tokens {
-				c.send(ctx, sender, rec, tok.third, tok.due)
-			}
-		})
-	}
-
-	var sent, late int64
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	start := time.Now()
-pace:
-	for i := range planned {
-		offset := pacer.Due(i)
-		due := start.Add(offset)
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				break pace
-			}
-		} else {
-			select {
-			case <-ctx.Done():
-				break pace
-			default:
-			}
-		}
-		tok := sustainedToken{due: due, third: int(offset * thirds / cfg.Duration)}
-		select {
-		case tokens <- tok:
-		default:
-			select {
-			case tokens <- tok:
-			case <-ctx.Done():
-				break pace
-			}
-			if time.Since(due) > lateAfter {
-				late++
-				c.obs.LateRequest(c.kind)
-			}
-		}
-		sent++
-	}
-	sendTime := max(time.Since(start), cfg.Duration)
-	close(tokens)
-	wg.Wait()
-
-	total := mergeRecorders(recs)
+	run := c.paced(ctx, c.pacedWorkers(cfg.Workers, thirds), cfg.Rate, cfg.Duration)
+	total := run.merged()
+	planned, sent, late, sendTime := run.planned, run.sent, run.late, run.sendTime
 	c.res.fill(total, sendTime)
 	c.res.TargetRPS = cfg.Rate
 	c.res.LateRequests = late
-	c.res.GeneratorLimited = sent > 0 && float64(late)/float64(sent) > generatorLimitedRatio
+	c.res.GeneratorLimited = run.generatorLimited()
 
 	d := &SustainedDetail{
 		RateRPS:         cfg.Rate,

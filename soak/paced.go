@@ -1,0 +1,122 @@
+package soak
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// pacedWorker is one worker of an open-model run. Workers are made once per cycle, so
+// the steps of a capacity cycle reuse their connections and histograms.
+type pacedWorker struct {
+	sender Sender
+	rec    *Recorder
+}
+
+// pacedWorkers returns n workers whose recorders split requests into segments by
+// due time.
+func (c *cycle) pacedWorkers(n, segments int) []pacedWorker {
+	ws := make([]pacedWorker, n)
+	for i := range ws {
+		ws[i] = pacedWorker{sender: c.target.NewSender(-1), rec: c.recorder(segments)}
+	}
+	return ws
+}
+
+// pacedRun is what one open-model run sent; its measurements are in its workers'
+// recorders.
+type pacedRun struct {
+	workers             []pacedWorker
+	planned, sent, late int64
+	// sendTime is how long sending took, at least the configured duration.
+	sendTime time.Duration
+}
+
+// merged returns a new recorder holding every request of the run.
+func (r pacedRun) merged() *Recorder {
+	recs := make([]*Recorder, len(r.workers))
+	for i, w := range r.workers {
+		recs[i] = w.rec
+	}
+	return mergeRecorders(recs)
+}
+
+// generatorLimited says more than generatorLimitedRatio of the run's requests started
+// late: picsoak, not the target, set the pace.
+func (r pacedRun) generatorLimited() bool {
+	return r.sent > 0 && float64(r.late)/float64(r.sent) > generatorLimitedRatio
+}
+
+type pacedToken struct {
+	due time.Time
+	seg int
+}
+
+// paced runs the open model for d: request i is due at start + i/rate whatever
+// happened to earlier ones, and its latency counts from that due time, so a stalled
+// target shows up in the quantiles instead of slowing the schedule (coordinated
+// omission). At most len(ws) requests are in flight; one that waits longer than
+// lateAfter for a free worker counts as late. Requests are recorded into the workers'
+// recorders, in the segment of their due time; callers reset them between runs.
+func (c *cycle) paced(ctx context.Context, ws []pacedWorker, rate float64, d time.Duration) pacedRun {
+	pacer := ConstantPacer{Rate: rate}
+	run := pacedRun{workers: ws, planned: pacer.Hits(d)}
+	segments := time.Duration(len(ws[0].rec.segments))
+	tokens := make(chan pacedToken) // unbuffered: a send succeeds only when a worker is free
+
+	// The clock starts once every worker runs: the first requests of a run would
+	// otherwise wait for goroutines to start and count as late.
+	var wg, started sync.WaitGroup
+	started.Add(len(ws))
+	for _, w := range ws {
+		wg.Go(func() {
+			started.Done()
+			for tok := range tokens {
+				c.send(ctx, w.sender, w.rec, tok.seg, tok.due)
+			}
+		})
+	}
+	started.Wait()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	start := time.Now()
+pace:
+	for i := range run.planned {
+		offset := pacer.Due(i)
+		due := start.Add(offset)
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				break pace
+			}
+		} else {
+			select {
+			case <-ctx.Done():
+				break pace
+			default:
+			}
+		}
+		tok := pacedToken{due: due, seg: int(offset * segments / d)}
+		select {
+		case tokens <- tok:
+		default:
+			select {
+			case tokens <- tok:
+			case <-ctx.Done():
+				break pace
+			}
+			if time.Since(due) > lateAfter {
+				run.late++
+				c.obs.LateRequest(c.kind)
+			}
+		}
+		run.sent++
+	}
+	run.sendTime = max(time.Since(start), d)
+	close(tokens)
+	wg.Wait()
+	return run
+}
