@@ -50,6 +50,10 @@ type TargetConfig struct {
 	MetricsURL     string        `env:"METRICS_URL" help:"PIC's Prometheus endpoint, read for its memory, goroutines and CPU"`
 	PID            int           `env:"PID" help:"PIC's process id, read from /proc when PIC runs beside picsoak"`
 	SettleTime     time.Duration `env:"SETTLE_TIME" envDefault:"1s" help:"wait after a cycle before the 'after' resource sample"`
+
+	// InsecureSkipVerify is an explicit opt-in for a PIC whose certificate no trusted
+	// CA signed; the daemon logs a warning when it is set.
+	InsecureSkipVerify bool `env:"INSECURE_SKIP_VERIFY" envDefault:"false" help:"true skips verifying PIC's TLS certificate (https:// targets); only for test set-ups, logged as a warning"`
 }
 
 // SustainedConfig is the constant-arrival-rate cycle (seed test 1.1).

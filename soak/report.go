@@ -99,6 +99,30 @@ func (s *ReportStore) prune(kind Kind) error {
 	return errors.Join(errs...)
 }
 
+// Latest returns the newest readable report of kind, nil when there is none. Files
+// that cannot be read as a report of kind (truncated, corrupt, or another kind's) are
+// skipped, each with an error naming it, for the caller to log; a crash cannot leave a
+// partial report behind (writes are atomic), but a disk or an operator can.
+func (s *ReportStore) Latest(kind Kind) (*Result, []error) {
+	paths, err := s.List(kind)
+	if err != nil {
+		return nil, []error{fmt.Errorf("listing reports in %s: %w", s.Dir, err)}
+	}
+	var skipped []error
+	for i := len(paths) - 1; i >= 0; i-- {
+		r, err := ReadReport(paths[i])
+		if err == nil && (r.Cycle != kind || r.Start.IsZero()) {
+			err = fmt.Errorf("report %s: not a %s cycle's report", paths[i], kind)
+		}
+		if err != nil {
+			skipped = append(skipped, err)
+			continue
+		}
+		return r, skipped
+	}
+	return nil, skipped
+}
+
 // ReadReport reads a JSON report back.
 func ReadReport(path string) (*Result, error) {
 	b, err := os.ReadFile(path)

@@ -115,6 +115,17 @@ func (s *Scheduler) Run(ctx context.Context, runOnStart bool) {
 	}
 }
 
+// Restore makes res its kind's last result unless a cycle of that kind has finished
+// since start; the daemon calls it with reports read back at start-up, so a restart
+// does not blank the status of cycles that run only every few hours.
+func (s *Scheduler) Restore(res *Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if res.Cycle < numKinds && s.last[res.Cycle] == nil {
+		s.last[res.Cycle] = res
+	}
+}
+
 // CycleStatus is one cycle kind's place in the schedule.
 type CycleStatus struct {
 	Cycle    Kind
