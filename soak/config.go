@@ -22,6 +22,9 @@ const (
 	ClientNetHTTP = "net/http"
 )
 
+// MinAPITokenLen is the shortest PICSOAK_API_TOKEN accepted, so it cannot be guessed.
+const MinAPITokenLen = 16
+
 // ScheduleOff disables a cycle when used as its schedule.
 const ScheduleOff = "off"
 
@@ -35,6 +38,8 @@ type DaemonConfig struct {
 	RunOnStart          bool          `env:"RUN_ON_START" envDefault:"true" help:"run every enabled cycle once at start, before the schedules"`
 	CycleTimeout        time.Duration `env:"CYCLE_TIMEOUT" envDefault:"10m" help:"deadline of one cycle; a cycle still running then is aborted"`
 	EnterpriseTargetRPS float64       `env:"ENTERPRISE_TARGET_RPS" envDefault:"50000" help:"capacity goal the reports compare throughput against (req/s)"`
+	WebConfigFile       string        `env:"WEB_CONFIG_FILE" help:"exporter-toolkit web config (TLS, bcrypt basic auth) for everything on PICSOAK_LISTEN_ADDR; empty serves plain HTTP without auth"`
+	APIToken            string        `env:"API_TOKEN" help:"bearer token of POST /api/v1/cycles/{cycle}/run, at least 16 characters; empty turns that endpoint off"`
 }
 
 // TargetConfig describes the requests sent to PIC and where PIC's resource usage is read.
@@ -218,6 +223,10 @@ func (c *Config) Validate() error {
 	p.check(oneOf(d.LogFormat, "json", "text"), "PICSOAK_LOG_FORMAT", d.LogFormat, "want json or text")
 	p.check(d.CycleTimeout > 0, "PICSOAK_CYCLE_TIMEOUT", d.CycleTimeout, "want a duration > 0")
 	p.check(d.EnterpriseTargetRPS > 0, "PICSOAK_ENTERPRISE_TARGET_RPS", d.EnterpriseTargetRPS, "want a number > 0")
+	if d.APIToken != "" && len(d.APIToken) < MinAPITokenLen {
+		// The value is a credential: name the variable, never print it.
+		p.add("PICSOAK_API_TOKEN: want at least %d characters (e.g. from openssl rand -hex 32), got %d", MinAPITokenLen, len(d.APIToken))
+	}
 
 	t := c.Target
 	if t.URL != "" {

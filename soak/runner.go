@@ -13,7 +13,7 @@ import (
 type Runner struct {
 	Config Config
 	Target Target
-	// TargetName identifies the target in results; credentials must already be redacted.
+	// TargetName identifies the target in results; its credentials are redacted there.
 	TargetName string
 	// Sampler reads PIC's resource usage; nil when none is configured.
 	Sampler ResourceSampler
@@ -202,6 +202,7 @@ func (r *Runner) finish(ctx context.Context, c *cycle, watch *resourceWatch) {
 	if res.Findings == nil {
 		res.Findings = []string{}
 	}
+	res.redact(NewRedactor(r.Config.Target))
 }
 
 func abortReason(ctx context.Context) string {

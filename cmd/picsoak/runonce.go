@@ -80,7 +80,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if *progressMode != "off" {
 		logOut = prog // log lines clear the live line instead of running into it
 	}
-	log := newLogger(cfg.Daemon, logOut)
+	log := newLogger(cfg, logOut)
 	rig, err := newRig(cfg, log, teeObservers(prog))
 	if err != nil {
 		log.Error("cannot set up the target", "err", err)
@@ -88,7 +88,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	}
 	defer rig.close()
 	if err := preflight(ctx, rig.runner.Target); err != nil {
-		fmt.Fprintf(stderr, "picsoak run: target %s unreachable before start: %v\nCheck PICSOAK_TARGET_URL (and that PIC is up).\n", rig.runner.TargetName, err)
+		fmt.Fprintf(stderr, "picsoak run: target %s unreachable before start: %s\nCheck PICSOAK_TARGET_URL (and that PIC is up).\n", rig.runner.TargetName, soak.NewRedactor(cfg.Target).String(err.Error()))
 		return exitUnreachable
 	}
 	store := &soak.ReportStore{Dir: cfg.Daemon.ReportDir, Keep: cfg.Daemon.ReportKeep}

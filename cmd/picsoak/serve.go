@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -28,10 +29,10 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		return exitConfig
 	}
 	cfg, ok := loadConfig(environ, stderr)
-	if !ok {
+	if !ok || !checkWebConfig(cfg, stderr) {
 		return exitConfig
 	}
-	log := newLogger(cfg.Daemon, stderr)
+	log := newLogger(cfg, stderr)
 
 	reg := prometheus.NewRegistry()
 	v, rev := buildVersion()
@@ -73,9 +74,11 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	}
 	var ready atomic.Bool
 	status := &web.Page{Status: sched.Status, Store: store, ReportsPath: "/reports/", Target: rig.runner.TargetName, Version: v}
-	srv := newHTTPServer(daemonHandler(reg, sched, cfg, &ready, status))
-	log.Info("picsoak serving", "metrics", "http://"+ln.Addr().String()+"/metrics",
-		"status", "http://"+ln.Addr().String()+"/", "target", rig.runner.TargetName, "reports", cfg.Daemon.ReportDir, "version", v)
+	srv := newHTTPServer(daemonHandler(reg, sched, cfg, &ready, status, log))
+	base := webScheme(cfg.Daemon.WebConfigFile) + "://" + ln.Addr().String()
+	log.Info("picsoak serving", "metrics", base+"/metrics",
+		"status", base+"/", "target", rig.runner.TargetName, "reports", cfg.Daemon.ReportDir, "version", v,
+		"web_config", cfg.Daemon.WebConfigFile, "run_api", cfg.Daemon.APIToken != "")
 
 	schedDone := make(chan struct{})
 	go func() {
@@ -83,12 +86,12 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		ready.Store(true)
 		sched.Run(ctx, cfg.Daemon.RunOnStart)
 	}()
-	code := serveUntilDone(ctx, srv, ln, log)
+	code := serveUntilDone(ctx, srv, ln, cfg.Daemon.WebConfigFile, log)
 	<-schedDone // the aborted cycle's report is written before we exit
 	return code
 }
 
-func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg soak.Config, ready *atomic.Bool, status http.Handler) http.Handler {
+func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg soak.Config, ready *atomic.Bool, status http.Handler, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
@@ -108,7 +111,8 @@ func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg soak.Con
 	})
 	mux.Handle("/reports/", http.StripPrefix("/reports/", http.FileServer(http.Dir(cfg.Daemon.ReportDir))))
 	mux.Handle("/{$}", status)
-	return mux
+	mux.Handle("POST /api/v1/cycles/{cycle}/run", newRunAPI(sched, cfg.Daemon.APIToken, log))
+	return limitBodies(mux)
 }
 
 // cycleView is one cycle in /api/v1/status.

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/picsoak/picsoak/soak"
+)
+
+// maxRequestBody bounds every request body the daemon reads; none of its endpoints
+// takes one, so this only caps what a client can make it read.
+const maxRequestBody = 4 << 10
+
+// limitBodies caps every request body at maxRequestBody.
+func limitBodies(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// TokenHeader carries the API token when the Authorization header is taken by the
+// web config's basic auth.
+const TokenHeader = "X-Picsoak-Token"
+
+// runEvery is the rate limit of API runs: at most one accepted run per cycle per
+// runEvery, whatever the token holder asks.
+const runEvery = time.Minute
+
+// runAPI is POST /api/v1/cycles/{cycle}/run, the only endpoint that starts load. It is
+// off without PICSOAK_API_TOKEN; with it, it wants the token, compared in constant
+// time, accepts at most one run per cycle per runEvery, and takes no parameters: it
+// enqueues the cycle exactly as configured, so no caller can change the target or
+// raise a rate.
+type runAPI struct {
+	sched *soak.Scheduler
+	// token is the SHA-256 of PICSOAK_API_TOKEN, nil when the endpoint is off. Hashing
+	// both sides makes the comparison's time independent of the lengths too.
+	token []byte
+	every time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu   sync.Mutex
+	next map[soak.Kind]time.Time // earliest time of the next accepted run per cycle
+}
+
+func newRunAPI(sched *soak.Scheduler, token string, log *slog.Logger) *runAPI {
+	a := &runAPI{sched: sched, every: runEvery, now: time.Now, log: log, next: map[soak.Kind]time.Time{}}
+	if token != "" {
+		h := sha256.Sum256([]byte(token))
+		a.token = h[:]
+	}
+	return a
+}
+
+// apiError writes {"error": msg} with code.
+func apiError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// requestToken returns the token of r: X-Picsoak-Token, or a Bearer Authorization.
+func requestToken(r *http.Request) string {
+	if t := r.Header.Get(TokenHeader); t != "" {
+		return t
+	}
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(token)
+	}
+	return ""
+}
+
+func (a *runAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.token == nil {
+		apiError(w, http.StatusForbidden, "starting cycles over the API is off: set PICSOAK_API_TOKEN to turn it on")
+		return
+	}
+	got := sha256.Sum256([]byte(requestToken(r)))
+	if subtle.ConstantTimeCompare(got[:], a.token) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="picsoak"`)
+		apiError(w, http.StatusUnauthorized, "want the API token as 'Authorization: Bearer <token>' or '"+TokenHeader+": <token>'")
+		return
+	}
+	n, err := io.Copy(io.Discard, r.Body)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		apiError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes; this endpoint takes none", tooBig.Limit))
+		return
+	case err != nil:
+		apiError(w, http.StatusBadRequest, "reading the request body failed")
+		return
+	case n > 0 || r.URL.RawQuery != "":
+		apiError(w, http.StatusBadRequest, "this endpoint takes no parameters: the cycle runs exactly as configured")
+		return
+	}
+	name := r.PathValue("cycle")
+	kind, err := soak.ParseKind(name)
+	if err != nil || !a.enabled(kind) {
+		apiError(w, http.StatusNotFound, fmt.Sprintf("no enabled cycle %q; enabled: %s", name, a.enabledNames()))
+		return
+	}
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	if wait := a.next[kind].Sub(now); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		apiError(w, http.StatusTooManyRequests, fmt.Sprintf("at most one %s run per %s over the API; retry in %s", kind, a.every, wait.Round(time.Second)))
+		return
+	}
+	if !a.sched.Enqueue(kind) {
+		apiError(w, http.StatusConflict, fmt.Sprintf("a %s cycle is already waiting or running", kind))
+		return
+	}
+	a.next[kind] = now.Add(a.every)
+	a.log.Info("cycle requested over the API", "cycle", kind.String(), "remote", r.RemoteAddr)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	json.NewEncoder(w).Encode(map[string]string{"cycle": kind.String(), "status": "queued"})
+}
+
+func (a *runAPI) enabled(k soak.Kind) bool {
+	for _, e := range a.sched.Enabled() {
+		if e == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *runAPI) enabledNames() string {
+	var names []string
+	for _, e := range a.sched.Enabled() {
+		names = append(names, e.String())
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
