@@ -44,6 +44,10 @@ type Exporter struct {
 	streamThroughput, streamP99     *prometheus.GaugeVec
 	streamFairness, streamSlowest   prometheus.Gauge
 	streamStarved                   prometheus.Gauge
+	capacityMax, capacityKnee       prometheus.Gauge
+	capacityAchievement             prometheus.Gauge
+	stepOffered, stepAchieved       *prometheus.GaugeVec
+	stepSuccess, stepP99            *prometheus.GaugeVec
 	targetMemory, targetGoroutines  *prometheus.GaugeVec
 	targetThreads, targetCPU        *prometheus.GaugeVec
 	targetMemGrowth, targetGoGrowth *prometheus.GaugeVec
@@ -85,6 +89,14 @@ func New(reg prometheus.Registerer) *Exporter {
 		streamFairness:   f.gauge("streams_fairness_index", "Jain's fairness index over stream throughputs (1 = fair) in the last streams cycle."),
 		streamSlowest:    f.gauge("streams_slowest_to_median_ratio", "Slowest stream's throughput ÷ the median stream's in the last streams cycle."),
 		streamStarved:    f.gauge("streams_starved", "Streams under half the median throughput in the last streams cycle."),
+
+		capacityMax:         f.gauge("capacity_max_sustained_rps", "Highest offered rate (req/s) PIC met the SLO at in the last capacity cycle; 0 when no step did."),
+		capacityKnee:        f.gauge("capacity_knee_rps", "Offered rate (req/s) of the first step where PIC missed the SLO in the last capacity cycle; 0 when none did (ceiling reached or generator-limited)."),
+		capacityAchievement: f.gauge("capacity_achievement_ratio", "Last capacity cycle's highest sustained rate ÷ the enterprise target (PICSOAK_ENTERPRISE_TARGET_RPS)."),
+		stepOffered:         f.gaugeVec("capacity_step_offered_rps", "Arrival rate each step of the last capacity cycle offered.", "step"),
+		stepAchieved:        f.gaugeVec("capacity_step_achieved_rps", "Rate picsoak actually sent at in each step of the last capacity cycle.", "step"),
+		stepSuccess:         f.gaugeVec("capacity_step_success_ratio", "Success ratio of each step of the last capacity cycle.", "step"),
+		stepP99:             f.gaugeVec("capacity_step_p99_latency_seconds", "99th percentile latency of each step of the last capacity cycle.", "step"),
 
 		targetMemory:     f.gaugeVec("target_resident_memory_bytes", "PIC's resident memory after the last cycle.", cycle...),
 		targetGoroutines: f.gaugeVec("target_goroutines", "PIC's goroutines after the last cycle.", cycle...),
@@ -212,6 +224,22 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 		e.streamFairness.Set(d.Fairness)
 		e.streamSlowest.Set(d.Starvation)
 		e.streamStarved.Set(float64(len(d.Starved)))
+	}
+	if d := r.Capacity; d != nil {
+		e.capacityMax.Set(d.MaxSustainedRPS)
+		e.capacityKnee.Set(d.KneeRPS)
+		e.capacityAchievement.Set(d.Achievement)
+		for _, v := range []*prometheus.GaugeVec{e.stepOffered, e.stepAchieved, e.stepSuccess, e.stepP99} {
+			v.Reset()
+		}
+		// Steps are at most soak.MaxCapacitySteps, so the label is bounded.
+		for _, st := range d.Steps {
+			i := strconv.Itoa(st.Index)
+			e.stepOffered.WithLabelValues(i).Set(st.OfferedRPS)
+			e.stepAchieved.WithLabelValues(i).Set(st.AchievedRPS)
+			e.stepSuccess.WithLabelValues(i).Set(st.SuccessRatio)
+			e.stepP99.WithLabelValues(i).Set(st.P99Seconds)
+		}
 	}
 	e.setResources(k, r.Resources)
 }

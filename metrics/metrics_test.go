@@ -79,6 +79,7 @@ picsoak_cycle_pass{cycle="burst"} 1
 # HELP picsoak_cycle_in_progress 1 while the cycle runs.
 # TYPE picsoak_cycle_in_progress gauge
 picsoak_cycle_in_progress{cycle="burst"} 0
+picsoak_cycle_in_progress{cycle="capacity"} 0
 picsoak_cycle_in_progress{cycle="streams"} 0
 picsoak_cycle_in_progress{cycle="sustained"} 0
 # HELP picsoak_cycle_last_end_timestamp_seconds Unix time the last cycle finished.
@@ -105,6 +106,53 @@ picsoak_target_memory_growth_bytes{cycle="burst"} 1.048576e+06
 	}
 }
 
+func TestCapacityCycleExportsKneeAndSteps(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := New(reg)
+	res := &soak.Result{Cycle: soak.Capacity, Verdict: soak.VerdictPass, Capacity: &soak.CapacityDetail{
+		Steps: []soak.CapacityStep{
+			{Index: 0, OfferedRPS: 1000, AchievedRPS: 999.5, SuccessRatio: 1, P99Seconds: 0.004, MetSLO: true},
+			{Index: 1, OfferedRPS: 2000, AchievedRPS: 1998, SuccessRatio: 0.8, P99Seconds: 0.25, Miss: soak.MissSuccessRatio},
+		},
+		MaxSustainedRPS: 1000, KneeRPS: 2000, Stop: soak.CapacityStopKnee, Achievement: 0.02,
+	}}
+	e.CycleFinished(res)
+	want := `
+# HELP picsoak_capacity_achievement_ratio Last capacity cycle's highest sustained rate ÷ the enterprise target (PICSOAK_ENTERPRISE_TARGET_RPS).
+# TYPE picsoak_capacity_achievement_ratio gauge
+picsoak_capacity_achievement_ratio 0.02
+# HELP picsoak_capacity_knee_rps Offered rate (req/s) of the first step where PIC missed the SLO in the last capacity cycle; 0 when none did (ceiling reached or generator-limited).
+# TYPE picsoak_capacity_knee_rps gauge
+picsoak_capacity_knee_rps 2000
+# HELP picsoak_capacity_max_sustained_rps Highest offered rate (req/s) PIC met the SLO at in the last capacity cycle; 0 when no step did.
+# TYPE picsoak_capacity_max_sustained_rps gauge
+picsoak_capacity_max_sustained_rps 1000
+# HELP picsoak_capacity_step_offered_rps Arrival rate each step of the last capacity cycle offered.
+# TYPE picsoak_capacity_step_offered_rps gauge
+picsoak_capacity_step_offered_rps{step="0"} 1000
+picsoak_capacity_step_offered_rps{step="1"} 2000
+# HELP picsoak_capacity_step_p99_latency_seconds 99th percentile latency of each step of the last capacity cycle.
+# TYPE picsoak_capacity_step_p99_latency_seconds gauge
+picsoak_capacity_step_p99_latency_seconds{step="0"} 0.004
+picsoak_capacity_step_p99_latency_seconds{step="1"} 0.25
+# HELP picsoak_capacity_step_success_ratio Success ratio of each step of the last capacity cycle.
+# TYPE picsoak_capacity_step_success_ratio gauge
+picsoak_capacity_step_success_ratio{step="0"} 1
+picsoak_capacity_step_success_ratio{step="1"} 0.8
+`
+	names := []string{"picsoak_capacity_achievement_ratio", "picsoak_capacity_knee_rps", "picsoak_capacity_max_sustained_rps",
+		"picsoak_capacity_step_offered_rps", "picsoak_capacity_step_p99_latency_seconds", "picsoak_capacity_step_success_ratio"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+	// A later search with fewer steps leaves no stale step behind.
+	res.Capacity.Steps = res.Capacity.Steps[:1]
+	e.CycleFinished(res)
+	if n := testutil.CollectAndCount(reg, "picsoak_capacity_step_achieved_rps"); n != 1 {
+		t.Errorf("got %d step series after a one-step search, want 1", n)
+	}
+}
+
 func TestAbortedCycleKeepsLastCompleteFigures(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	e := New(reg)
@@ -123,12 +171,12 @@ func TestAbortedCycleKeepsLastCompleteFigures(t *testing.T) {
 func TestEveryCounterSeriesExistsFromStart(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	New(reg)
-	// 3 cycles × 5 outcomes and 3 × 3 verdicts, all at zero, so the first increase counts.
-	if n := testutil.CollectAndCount(reg, "picsoak_requests_total"); n != 15 {
-		t.Errorf("picsoak_requests_total series = %d, want 15", n)
+	// 4 cycles × 5 outcomes and 4 × 3 verdicts, all at zero, so the first increase counts.
+	if n := testutil.CollectAndCount(reg, "picsoak_requests_total"); n != 20 {
+		t.Errorf("picsoak_requests_total series = %d, want 20", n)
 	}
-	if n := testutil.CollectAndCount(reg, "picsoak_cycles_total"); n != 9 {
-		t.Errorf("picsoak_cycles_total series = %d, want 9", n)
+	if n := testutil.CollectAndCount(reg, "picsoak_cycles_total"); n != 12 {
+		t.Errorf("picsoak_cycles_total series = %d, want 12", n)
 	}
 }
 

@@ -22,6 +22,7 @@ var templates embed.FS
 
 var page = template.Must(template.New("status.html").Funcs(template.FuncMap{
 	"seconds": formatSeconds,
+	"percent": func(ratio float64) string { return fmt.Sprintf("%.2f%%", 100*ratio) },
 	"time":    func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 MST") },
 }).ParseFS(templates, "templates/*.html"))
 

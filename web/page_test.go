@@ -44,6 +44,12 @@ func storedResults(t *testing.T, n int) *soak.ReportStore {
 				r.Burst = &soak.BurstDetail{Bursts: []soak.BurstStat{{Index: 0, RPS: 900}, {Index: 1, RPS: 1100}, {Index: 2, RPS: 1000}}}
 			case soak.Streams:
 				r.Streams = &soak.StreamsDetail{Streams: []soak.StreamStat{{Index: 0, P50Seconds: 0.002, P99Seconds: 0.004}, {Index: 1, P50Seconds: 0.003, P99Seconds: 0.006}}}
+			case soak.Capacity:
+				r.Capacity = &soak.CapacityDetail{MaxP99Seconds: 0.1, MaxSustainedRPS: 2000, KneeRPS: 3000, Stop: soak.CapacityStopKnee, Achievement: 0.04, Steps: []soak.CapacityStep{
+					{Index: 0, OfferedRPS: 1000, P50Seconds: 0.002, P99Seconds: 0.01, MetSLO: true},
+					{Index: 1, OfferedRPS: 2000, P50Seconds: 0.003, P99Seconds: 0.04, MetSLO: true},
+					{Index: 2, OfferedRPS: 3000, P50Seconds: 0.02, P99Seconds: 0.4, Miss: soak.MissP99},
+				}}
 			}
 			if _, err := store.Write(r); err != nil {
 				t.Fatal(err)
@@ -148,6 +154,29 @@ func TestPageShowsEveryCycleWithPlotsFromReports(t *testing.T) {
 	}
 	if got := strings.Count(page, `class="report-link"`); got != 9 {
 		t.Errorf("got %d report links, want 9 (3 cycles of 3 kinds)", got)
+	}
+}
+
+func TestPagePlotsCapacityRateAgainstLatency(t *testing.T) {
+	p := &Page{
+		Store:  storedResults(t, 1),
+		Status: func() []soak.CycleStatus { return []soak.CycleStatus{{Cycle: soak.Capacity, Schedule: "off"}} },
+	}
+	page := get(t, p)
+	plot, ok := svgs(t, page)["capacity"]
+	if !ok {
+		t.Fatalf("page lacks the capacity plot:\n%s", page)
+	}
+	// p99 and p50 at each of the 3 steps, and the SLO's two ends.
+	for _, want := range []string{`data-points="3"`, "p99", "SLO p99", "offered req/s"} {
+		if !strings.Contains(plot, want) {
+			t.Errorf("capacity plot lacks %q:\n%s", want, plot)
+		}
+	}
+	for _, want := range []string{`<b class="capacity-max">2000 req/s</b>`, `<b class="capacity-knee">3000 req/s</b>`, `<b class="capacity-achievement">4.00%</b>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
 	}
 }
 

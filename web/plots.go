@@ -133,8 +133,33 @@ func detailPlot(kind soak.Kind, r *soak.Result) (template.HTML, bool) {
 			return fmt.Sprintf("stream %s %s: %.3f ms", cat, s.Name, v)
 		}
 		return b.SVG(), true
+	case soak.Capacity:
+		return capacityPlot(r), true
 	}
 	return "", false
+}
+
+// capacityPlot is latency against the offered rate, one point per step of the last
+// search, with the SLO's p99 as a flat line: where p99 crosses it is the knee.
+func capacityPlot(r *soak.Result) template.HTML {
+	l := svgplot.Line{
+		ID: "capacity", Title: "p99 and p50 latency by offered rate, last search",
+		X: svgplot.Axis{Label: "offered req/s", FromZero: true}, Y: svgplot.Axis{Label: "ms", FromZero: true},
+	}
+	if r == nil || r.Capacity == nil || len(r.Capacity.Steps) == 0 {
+		return l.SVG()
+	}
+	d := r.Capacity
+	p99, p50 := svgplot.Series{Name: "p99", Markers: true}, svgplot.Series{Name: "p50", Markers: true}
+	for _, st := range d.Steps {
+		p99.Points = append(p99.Points, svgplot.Point{X: st.OfferedRPS, Y: st.P99Seconds * 1e3})
+		p50.Points = append(p50.Points, svgplot.Point{X: st.OfferedRPS, Y: st.P50Seconds * 1e3})
+	}
+	slo := svgplot.Series{Name: "SLO p99", Points: []svgplot.Point{
+		{X: d.Steps[0].OfferedRPS, Y: d.MaxP99Seconds * 1e3}, {X: d.Steps[len(d.Steps)-1].OfferedRPS, Y: d.MaxP99Seconds * 1e3},
+	}}
+	l.Series = []svgplot.Series{p99, p50, slo}
+	return l.SVG()
 }
 
 // resourcePlots are PIC's memory and goroutines after and at the peak of every recent

@@ -148,6 +148,12 @@ func TestRunPassesAndWritesReports(t *testing.T) {
 	for _, k := range soak.Kinds {
 		paths, _ := filepath.Glob(filepath.Join(dir, "*-"+k.String()+".json"))
 		mds, _ := filepath.Glob(filepath.Join(dir, "*-"+k.String()+".md"))
+		if !enabledByDefault(k) {
+			if len(paths)+len(mds) != 0 {
+				t.Errorf("%s reports: %v %v, want none: its schedule is off by default", k, paths, mds)
+			}
+			continue
+		}
 		if len(paths) != 1 || len(mds) != 1 {
 			t.Errorf("%s reports: %v %v, want one .json and one .md", k, paths, mds)
 			continue
@@ -157,6 +163,27 @@ func TestRunPassesAndWritesReports(t *testing.T) {
 			t.Errorf("%s report: %v, %+v; want a passing result with requests", k, err, res)
 		}
 	}
+}
+
+// The capacity cycle is off by default but runs when named.
+func TestRunCapacityCycle(t *testing.T) {
+	env := fastEnv(t, "PICSOAK_CAPACITY_START_RATE=50", "PICSOAK_CAPACITY_STEP_RATE=50", "PICSOAK_CAPACITY_MAX_RATE=100",
+		"PICSOAK_CAPACITY_STEP_DURATION=500ms", "PICSOAK_CAPACITY_WORKERS=20", "PICSOAK_CAPACITY_MAX_P99=1s")
+	r := runBinary(t, env, "run", "--cycle", "capacity")
+	if r.code != 0 {
+		t.Fatalf("got exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"# picsoak run: 1 of 1 cycles passed", "Highest sustained rate within the SLO: **100 req/s**", "Knee: none up to the ceiling of 100 req/s", "| 2 | 100 req/s |"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// enabledByDefault says whether kind's default schedule is on (the capacity cycle's is off).
+func enabledByDefault(kind soak.Kind) bool {
+	cfg, err := soak.LoadConfig(nil)
+	return err == nil && cfg.Schedule(kind) != soak.ScheduleOff
 }
 
 func TestRunFailsWhenPICFails(t *testing.T) {
@@ -275,7 +302,7 @@ func TestServeExportsEveryMetricFamily(t *testing.T) {
 	waitFor(t, "a passing cycle of each kind", 60*time.Second, func() bool {
 		mf := d.families(t)["picsoak_cycles_total"]
 		for _, k := range soak.Kinds {
-			if counterSum(mf, "cycle", k.String()) < 1 {
+			if enabledByDefault(k) && counterSum(mf, "cycle", k.String()) < 1 {
 				return false
 			}
 		}
@@ -333,8 +360,9 @@ func TestServeExportsEveryMetricFamily(t *testing.T) {
 		Cycle string
 		Last  *soak.Result
 	}
-	if err := json.Unmarshal([]byte(status), &cycles); err != nil || len(cycles) != 3 || cycles[0].Last == nil {
-		t.Errorf("/api/v1/status = %s (%v), want three cycles with last results", status, err)
+	// Every kind is listed, the capacity cycle too though it is off by default.
+	if err := json.Unmarshal([]byte(status), &cycles); err != nil || len(cycles) != len(soak.Kinds) || cycles[0].Last == nil {
+		t.Errorf("/api/v1/status = %s (%v), want %d cycles, the first with its last result", status, err, len(soak.Kinds))
 	}
 }
 
