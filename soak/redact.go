@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -102,37 +103,53 @@ type Redactor struct {
 	secrets []string // longest first, so a secret containing another is hidden whole
 }
 
-// NewRedactor collects the secrets of t.
+// NewRedactor collects the secrets of t: its URL and headers, every request of its
+// targets file, and its metrics URL.
 func NewRedactor(t TargetConfig) *Redactor {
 	r := &Redactor{}
 	for _, raw := range []string{t.URL, t.MetricsURL} {
-		u, err := url.Parse(raw)
-		if err != nil || raw == "" {
-			continue
-		}
-		if u.User != nil {
-			if p, ok := u.User.Password(); ok {
-				r.add(p, url.QueryEscape(p), url.PathEscape(p))
-			} else {
-				r.add(u.User.Username())
-			}
-		}
-		for _, part := range strings.Split(u.RawQuery, "&") {
-			name, value, _ := strings.Cut(part, "=")
-			if unescaped, err := url.QueryUnescape(name); err == nil {
-				name = unescaped
-			}
-			if !IsSecretName(name) {
-				continue
-			}
-			r.add(value)
-			if unescaped, err := url.QueryUnescape(value); err == nil {
-				r.add(unescaped)
-			}
+		if u, err := url.Parse(raw); err == nil {
+			r.addURL(u)
 		}
 	}
 	header, _ := ParseHeaders(t.Headers) // invalid headers never get this far
-	for name, values := range header {
+	r.addHeader(header)
+	endpoints, _ := t.Endpoints() // nor does an invalid targets file
+	for _, e := range endpoints {
+		r.addURL(e.URL)
+		r.addHeader(e.Header)
+	}
+	slices.Sort(r.secrets)
+	r.secrets = slices.Compact(r.secrets)
+	slices.SortStableFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
+	return r
+}
+
+func (r *Redactor) addURL(u *url.URL) {
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			r.add(p, url.QueryEscape(p), url.PathEscape(p))
+		} else {
+			r.add(u.User.Username())
+		}
+	}
+	for _, part := range strings.Split(u.RawQuery, "&") {
+		name, value, _ := strings.Cut(part, "=")
+		if unescaped, err := url.QueryUnescape(name); err == nil {
+			name = unescaped
+		}
+		if !IsSecretName(name) {
+			continue
+		}
+		r.add(value)
+		if unescaped, err := url.QueryUnescape(value); err == nil {
+			r.add(unescaped)
+		}
+	}
+}
+
+func (r *Redactor) addHeader(h http.Header) {
+	for name, values := range h {
 		if !IsSecretName(name) {
 			continue
 		}
@@ -144,10 +161,6 @@ func NewRedactor(t TargetConfig) *Redactor {
 			}
 		}
 	}
-	slices.Sort(r.secrets)
-	r.secrets = slices.Compact(r.secrets)
-	slices.SortStableFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
-	return r
 }
 
 func (r *Redactor) add(secrets ...string) {
