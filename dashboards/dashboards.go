@@ -88,7 +88,7 @@ func newDashboard(uid, title, description string) *dashboard.DashboardBuilder {
 			"picsoak instances (their scrape address).",
 			"label_values(picsoak_build_info, instance)")).
 		WithVariable(labelValues("cycle", "Cycle",
-			"Cycle kinds: sustained, burst, streams.",
+			"Cycle kinds: sustained, burst, streams, capacity.",
 			`label_values(picsoak_cycles_total{instance=~"$instance"}, cycle)`))
 }
 

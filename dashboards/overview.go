@@ -97,5 +97,31 @@ func overview() *dashboard.DashboardBuilder {
 				{Id: "custom.axisPlacement", Value: "right"},
 				{Id: "unit", Value: "none"},
 				{Id: "custom.drawStyle", Value: "bars"},
-			}))
+			})).
+		// Summed over the selected instances: shards of one load (PICSOAK_SHARD) each
+		// run their share of every step, so PIC's capacity is the sum of theirs.
+		WithRow(row(17, "Capacity (capacity cycle, off by default)")).
+		WithPanel(statPanel(18, "Highest sustained rate",
+			"Highest offered rate PIC met its SLO at in the last capacity cycle (picsoak_capacity_max_sustained_rps), summed over the selected instances. 0 until a capacity cycle ran (PICSOAK_CAPACITY_SCHEDULE is off by default) or when not even its first step met the SLO.",
+			"reqps", 8, 5,
+			instant("A", `sum(picsoak_capacity_max_sustained_rps{`+selInst+`})`, "sustained")).
+			Thresholds(thresholds("blue"))).
+		WithPanel(statPanel(19, "Knee",
+			"Offered rate of the first step where PIC missed its SLO in the last capacity cycle (picsoak_capacity_knee_rps), summed over the selected instances; 0 when there was none: the ceiling was reached, or picsoak's generator fell behind first (see Generator limited).",
+			"reqps", 8, 5,
+			instant("A", `sum(picsoak_capacity_knee_rps{`+selInst+`})`, "knee")).
+			Mappings(valueText("0", "none", "text")).
+			Thresholds(thresholds("blue"))).
+		WithPanel(statPanel(20, "Achievement vs enterprise target",
+			"Highest sustained rate ÷ the enterprise target (PICSOAK_ENTERPRISE_TARGET_RPS, default 50,000 req/s) (picsoak_capacity_achievement_ratio), summed over the selected instances.",
+			"percentunit", 8, 5,
+			instant("A", `sum(picsoak_capacity_achievement_ratio{`+selInst+`})`, "achievement")).
+			Thresholds(thresholds("red", step(0.5, "orange"), step(1, "green")))).
+		WithPanel(timeSeries(21, "Capacity over time",
+			"Highest sustained rate (picsoak_capacity_max_sustained_rps) and knee (picsoak_capacity_knee_rps, dashed) of each capacity cycle, summed over the selected instances: a falling line is PIC losing capacity.",
+			"reqps", 24, 8,
+			query("A", `sum(picsoak_capacity_max_sustained_rps{`+selInst+`})`, "highest sustained"),
+			query("B", `sum(picsoak_capacity_knee_rps{`+selInst+`})`, "knee")).
+			Min(0).
+			WithOverride(dashedByQuery("B")))
 }
