@@ -210,7 +210,13 @@ type daemon struct {
 
 func startDaemon(t *testing.T, env []string) *daemon {
 	t.Helper()
-	cmd := exec.Command(binary, "serve")
+	return startDaemonCmd(t, exec.Command(binary, "serve"), env)
+}
+
+// startDaemonCmd starts cmd, which runs `picsoak serve` (maybe through a wrapper such as
+// a shell setting limits), with env.
+func startDaemonCmd(t *testing.T, cmd *exec.Cmd, env []string) *daemon {
+	t.Helper()
 	cmd.Env = env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -59,6 +59,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		log.Error("bad schedule", "err", err)
 		return exitConfig
 	}
+	restoreLastResults(store, sched, log)
 	for _, st := range sched.Status() {
 		target := 0.0
 		if st.Cycle == soak.Sustained {
