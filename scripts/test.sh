@@ -28,3 +28,9 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -race -count=1 "$@" ./...
+
+# A brief fuzz of every parser of outside input, from the committed seeds (go test -fuzz
+# takes one target at a time); FUZZTIME=1m ./scripts/test.sh searches longer.
+for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' soak/*_test.go | cut -c6-); do
+  go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-3s}" ./soak/
+done
