@@ -103,6 +103,18 @@ func (c *Config) MinSuccessRatio(kind Kind) float64 {
 	return c.Streams.MinSuccessRatio
 }
 
+// TargetRPS is the arrival rate kind aims for: the sustained rate, the capacity
+// search's ceiling, 0 for the closed-loop cycles.
+func (c *Config) TargetRPS(kind Kind) float64 {
+	switch kind {
+	case Sustained:
+		return c.Sustained.Rate
+	case Capacity:
+		return c.Capacity.MaxRate
+	}
+	return 0
+}
+
 // Schedule returns the configured schedule spec of kind.
 func (c *Config) Schedule(kind Kind) string {
 	switch kind {

@@ -179,7 +179,7 @@ func chooseKinds(cfg soak.Config, list string) ([]soak.Kind, error) {
 			}
 		}
 		if len(out) == 0 {
-			return nil, fmt.Errorf("every cycle's schedule is off; name cycles with --cycle sustained,burst,streams")
+			return nil, fmt.Errorf("every cycle's schedule is off; name cycles with --cycle sustained,burst,streams,capacity")
 		}
 		return out, nil
 	}

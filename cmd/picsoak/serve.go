@@ -61,11 +61,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	}
 	restoreLastResults(store, sched, log)
 	for _, st := range sched.Status() {
-		target := 0.0
-		if st.Cycle == soak.Sustained {
-			target = cfg.Sustained.Rate
-		}
-		exp.SetPlan(st.Cycle, cfg.MinSuccessRatio(st.Cycle), target, st.Interval)
+		exp.SetPlan(st.Cycle, cfg.MinSuccessRatio(st.Cycle), cfg.TargetRPS(st.Cycle), st.Interval)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Daemon.ListenAddr)
