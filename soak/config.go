@@ -43,22 +43,28 @@ type DaemonConfig struct {
 }
 
 // TargetConfig describes the requests sent to PIC and where PIC's resource usage is read.
+// Its tags carry TARGET_ themselves, rather than the section a prefix, because
+// PICSOAK_TARGETS_FILE belongs here too.
 type TargetConfig struct {
-	URL            string        `env:"URL" help:"PIC's endpoint; empty starts the built-in simulator on loopback and soaks it"`
-	Method         string        `env:"METHOD" envDefault:"GET" help:"HTTP method"`
-	Headers        string        `env:"HEADERS" help:"request headers, 'Name: value' lines separated by newlines"`
-	Body           string        `env:"BODY" help:"request body"`
-	Timeout        time.Duration `env:"TIMEOUT" envDefault:"5s" help:"timeout of one request, body included"`
-	ExpectedStatus string        `env:"EXPECTED_STATUS" envDefault:"2xx" help:"statuses that count as ok: comma-separated codes or classes such as 2xx,304"`
-	Client         string        `env:"CLIENT" envDefault:"fast" help:"fast (picsoak's lean HTTP/1.1 client for http:// targets; https:// always uses net/http) or net/http"`
-	MaxBodyBytes   int64         `env:"MAX_BODY_BYTES" envDefault:"1048576" help:"response bytes read per request; the rest is discarded and the connection closed"`
-	MetricsURL     string        `env:"METRICS_URL" help:"PIC's Prometheus endpoint, read for its memory, goroutines and CPU"`
-	PID            int           `env:"PID" help:"PIC's process id, read from /proc when PIC runs beside picsoak"`
-	SettleTime     time.Duration `env:"SETTLE_TIME" envDefault:"1s" help:"wait after a cycle before the 'after' resource sample"`
+	URL            string        `env:"TARGET_URL" help:"PIC's endpoint; empty starts the built-in simulator on loopback and soaks it"`
+	Method         string        `env:"TARGET_METHOD" envDefault:"GET" help:"HTTP method"`
+	Headers        string        `env:"TARGET_HEADERS" help:"request headers, 'Name: value' lines separated by newlines"`
+	Body           string        `env:"TARGET_BODY" help:"request body"`
+	Timeout        time.Duration `env:"TARGET_TIMEOUT" envDefault:"5s" help:"timeout of one request, body included"`
+	ExpectedStatus string        `env:"TARGET_EXPECTED_STATUS" envDefault:"2xx" help:"statuses that count as ok: comma-separated codes or classes such as 2xx,304"`
+	TargetsFile    string        `env:"TARGETS_FILE" help:"requests in vegeta's targets format (METHOD URL, headers, @body; '# weight: N' before an entry weights it), spread over a cycle; replaces the URL, method, headers and body above"`
+	BodyTemplate   bool          `env:"TARGET_BODY_TEMPLATE" envDefault:"false" help:"render {{seq}}, {{stream}}, {{timestamp}} and {{random}} in request bodies, per request"`
+	ExpectBody     string        `env:"TARGET_EXPECT_BODY" help:"a substring every ok reply body must contain; otherwise the request counts as http_error"`
+	ExpectJSON     string        `env:"TARGET_EXPECT_JSON" help:"a JSON field every ok reply must have, as path=value, e.g. status=\"accepted\" or data.ok=true"`
+	Client         string        `env:"TARGET_CLIENT" envDefault:"fast" help:"fast (picsoak's lean HTTP/1.1 client for http:// targets; https:// always uses net/http) or net/http"`
+	MaxBodyBytes   int64         `env:"TARGET_MAX_BODY_BYTES" envDefault:"1048576" help:"response bytes read per request; the rest is discarded and the connection closed"`
+	MetricsURL     string        `env:"TARGET_METRICS_URL" help:"PIC's Prometheus endpoint, read for its memory, goroutines and CPU"`
+	PID            int           `env:"TARGET_PID" help:"PIC's process id, read from /proc when PIC runs beside picsoak"`
+	SettleTime     time.Duration `env:"TARGET_SETTLE_TIME" envDefault:"1s" help:"wait after a cycle before the 'after' resource sample"`
 
 	// InsecureSkipVerify is an explicit opt-in for a PIC whose certificate no trusted
 	// CA signed; the daemon logs a warning when it is set.
-	InsecureSkipVerify bool `env:"INSECURE_SKIP_VERIFY" envDefault:"false" help:"true skips verifying PIC's TLS certificate (https:// targets); only for test set-ups, logged as a warning"`
+	InsecureSkipVerify bool `env:"TARGET_INSECURE_SKIP_VERIFY" envDefault:"false" help:"true skips verifying PIC's TLS certificate (https:// targets); only for test set-ups, logged as a warning"`
 }
 
 // SustainedConfig is the constant-arrival-rate cycle (seed test 1.1).
@@ -133,7 +139,7 @@ type section struct {
 func (c *Config) sections() []section {
 	return []section{
 		{EnvPrefix, &c.Daemon},
-		{EnvPrefix + "TARGET_", &c.Target},
+		{EnvPrefix, &c.Target},
 		{EnvPrefix + "SUSTAINED_", &c.Sustained},
 		{EnvPrefix + "BURST_", &c.Burst},
 		{EnvPrefix + "STREAMS_", &c.Streams},
@@ -246,6 +252,14 @@ func (c *Config) Validate() error {
 	p.check(t.Timeout > 0, "PICSOAK_TARGET_TIMEOUT", t.Timeout, "want a duration > 0")
 	if _, err := ParseStatusSet(t.ExpectedStatus); err != nil {
 		p.add("PICSOAK_TARGET_EXPECTED_STATUS=%q: %v", t.ExpectedStatus, err)
+	}
+	if t.TargetsFile != "" {
+		if _, err := t.Endpoints(); err != nil {
+			p.add("PICSOAK_TARGETS_FILE=%q: %v", t.TargetsFile, errors.Unwrap(err))
+		}
+	}
+	if _, err := newResponseCheck(t.ExpectBody, t.ExpectJSON); err != nil {
+		p.add("%v", err)
 	}
 	p.check(oneOf(t.Client, ClientFast, ClientNetHTTP), "PICSOAK_TARGET_CLIENT", t.Client, "want fast or net/http")
 	p.check(t.MaxBodyBytes >= 0, "PICSOAK_TARGET_MAX_BODY_BYTES", t.MaxBodyBytes, "want 0 or more")
