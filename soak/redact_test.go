@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +107,17 @@ func TestRedactorHidesEveryConfiguredSecret(t *testing.T) {
 	var zero *Redactor
 	if got, want := zero.String("http://a:b@c/"), "http://a:xxxxx@c/"; got != want {
 		t.Errorf("nil Redactor: got %q, want %q", got, want)
+	}
+}
+
+// A targets file's credentials are hidden like PICSOAK_TARGET_*'s.
+func TestRedactorReadsTheTargetsFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "targets")
+	os.WriteFile(file, []byte("GET http://u:file-password@pic/a?access_token=file-token\nCookie: session=file-cookie\n\nPOST http://pic/b\n"), 0o600)
+	r := NewRedactor(TargetConfig{TargetsFile: file})
+	got := r.String("file-password file-token session=file-cookie pic/b")
+	if want := "xxxxx xxxxx xxxxx pic/b"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
