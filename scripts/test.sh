@@ -27,7 +27,9 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
-go test -race -count=1 "$@" ./...
+# One package at a time (-p 1): several tests measure rates and latencies, and the
+# end-to-end and browser tests would otherwise load both cores while they measure.
+go test -race -count=1 -p 1 "$@" ./...
 
 # A brief fuzz of every parser of outside input, from the committed seeds (go test -fuzz
 # takes one target at a time); FUZZTIME=1m ./scripts/test.sh searches longer.

@@ -179,7 +179,9 @@ func TestSustainedDetectsDegradation(t *testing.T) {
 
 func TestBurstCountsMatchWhatWasSent(t *testing.T) {
 	p := newPIC(t, 2*time.Millisecond)
-	r := p.runner(t, nil)
+	// A long cool-down gives the recovery probes time to see the pre-burst latency
+	// again even on a busy machine.
+	r := p.runner(t, func(c *Config) { c.Burst.Cooldown = time.Second })
 	res := r.Run(context.Background(), Burst)
 	if res.Verdict != VerdictPass {
 		t.Fatalf("verdict = %s, want pass; findings %v", res.Verdict, res.Findings)
@@ -206,8 +208,8 @@ func TestBurstCountsMatchWhatWasSent(t *testing.T) {
 		if b.DurationSeconds < 0.012 {
 			t.Errorf("burst %d took %gs, want ≥ 12ms", i, b.DurationSeconds)
 		}
-		if b.RecoverySeconds < 0 || b.RecoverySeconds > 0.2 {
-			t.Errorf("burst %d recovery = %gs, want within the 200ms cool-down", i, b.RecoverySeconds)
+		if b.RecoverySeconds < 0 || b.RecoverySeconds > 1 {
+			t.Errorf("burst %d recovery = %gs, want within the 1s cool-down", i, b.RecoverySeconds)
 		}
 		sum += b.RPS
 	}
