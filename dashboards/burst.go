@@ -23,13 +23,13 @@ func burst() *dashboard.DashboardBuilder {
 			instant("A", `picsoak_burst_rps_coefficient_of_variation{`+selInst+`}`, "CoV")).
 			Thresholds(thresholds("green", step(0.25, "orange"), step(0.5, "red")))).
 		WithPanel(statPanel(4, "Slowest recovery",
-			"Longest time after a burst until a probe request answered within the pre-burst latency threshold (max of picsoak_burst_recovery_seconds); it reads -1 (not recovered) only when no burst recovered within the cool-down; the next panel counts the ones that did not.",
+			"Longest time after a burst until a probe request answered within the pre-burst latency threshold (max of picsoak_burst_recovery_seconds); it reads -1 (not recovered) only when no burst recovered within the cool-down; the next panel counts the ones that did not. Over every burst of the selected instances.",
 			"s", 6, 5,
 			instant("A", `max(picsoak_burst_recovery_seconds{`+selInst+`})`, "slowest")).
 			Mappings(notRecovered).
 			Thresholds(thresholds("green", step(1, "orange")))).
 		WithPanel(statPanel(5, "Bursts not recovered",
-			"Bursts after which PIC did not answer at its pre-burst latency within the cool-down (picsoak_burst_recovery_seconds = -1).",
+			"Bursts after which PIC did not answer at its pre-burst latency within the cool-down (picsoak_burst_recovery_seconds = -1), counted over the selected instances.",
 			"none", 6, 5,
 			instant("A", `count(picsoak_burst_recovery_seconds{`+selInst+`} < 0) or vector(0)`, "not recovered")).
 			Thresholds(thresholds("green", step(1, "red")))).
@@ -63,7 +63,7 @@ func burst() *dashboard.DashboardBuilder {
 			query("A", `picsoak_burst_rps{`+selInst+`}`, "burst {{burst}}")).
 			Min(0)).
 		WithPanel(timeSeries(12, "Spread and recovery over time",
-			"Spread of per-burst req/s (picsoak_burst_rps_coefficient_of_variation, left axis) and the slowest recovery (max picsoak_burst_recovery_seconds, right axis, -1 = not recovered) per burst cycle.",
+			"Spread of per-burst req/s (picsoak_burst_rps_coefficient_of_variation, left axis) and the slowest recovery (max picsoak_burst_recovery_seconds over the selected instances, right axis, -1 = not recovered) per burst cycle.",
 			"percentunit", 12, 8,
 			query("A", `picsoak_burst_rps_coefficient_of_variation{`+selInst+`}`, "req/s CoV"),
 			query("B", `max(picsoak_burst_recovery_seconds{`+selInst+`})`, "slowest recovery")).
@@ -72,7 +72,7 @@ func burst() *dashboard.DashboardBuilder {
 				{Id: "custom.axisPlacement", Value: "right"},
 			})).
 		WithPanel(timeSeries(13, "Burst latency p50 / p99 (live)",
-			"Latency quantiles while the burst cycle runs, from the classic buckets of picsoak_request_duration_seconds{cycle=\"burst\"}.",
+			"Latency quantiles while the burst cycle runs, from the classic buckets of picsoak_request_duration_seconds{cycle=\"burst\"}, the requests of every selected instance together.",
 			"s", 12, 8,
 			query("A", quantileExpr("0.5", selBurst), "p50"),
 			query("B", quantileExpr("0.99", selBurst), "p99"))).

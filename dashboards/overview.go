@@ -12,20 +12,20 @@ func overview() *dashboard.DashboardBuilder {
 		"Verdict, success ratio, throughput and latency of every picsoak cycle against PIC.").
 		WithRow(row(1, "Verdict")).
 		WithPanel(statPanel(2, "Last verdict per cycle",
-			"Verdict of each cycle's last complete run (picsoak_cycle_pass): PASS when its success ratio met the configured threshold. Aborted runs keep the previous verdict.",
+			"Verdict of each cycle's last complete run (picsoak_cycle_pass): PASS when its success ratio met the configured threshold. Aborted runs keep the previous verdict. With several instances (PICSOAK_SHARD replicas), the worst of them: FAIL when any failed.",
 			"none", 8, 5,
-			instant("A", `max by (cycle) (picsoak_cycle_pass{`+sel+`})`, "{{cycle}}")).
+			instant("A", `min by (cycle) (picsoak_cycle_pass{`+sel+`})`, "{{cycle}}")).
 			Mappings(valueText("1", "PASS", "green", "0", "FAIL", "red")).
 			Thresholds(thresholds("red", step(1, "green")))).
 		WithPanel(statPanel(3, "Since last cycle ended",
-			"Time since each cycle last finished (picsoak_cycle_last_end_timestamp_seconds). It should stay under the cycle's schedule interval (picsoak_cycle_interval_seconds) plus its duration; more means cycles stopped running.",
+			"Time since each cycle last finished (picsoak_cycle_last_end_timestamp_seconds). It should stay under the cycle's schedule interval (picsoak_cycle_interval_seconds) plus its duration; more means cycles stopped running. With several instances, the one whose last cycle ended longest ago.",
 			"s", 8, 5,
-			instant("A", `time() - max by (cycle) (picsoak_cycle_last_end_timestamp_seconds{`+sel+`})`, "{{cycle}}")).
+			instant("A", `time() - min by (cycle) (picsoak_cycle_last_end_timestamp_seconds{`+sel+`})`, "{{cycle}}")).
 			// The limit depends on each cycle's schedule, so no fixed colour threshold:
 			// the stale-cycle alert compares against picsoak_cycle_interval_seconds.
 			Thresholds(thresholds("blue"))).
 		WithPanel(statPanel(4, "Generator limited",
-			"1 when picsoak, not PIC, set the pace of the cycle's last run (picsoak_cycle_generator_limited): its numbers understate PIC and the verdict is not about PIC.",
+			"1 when picsoak, not PIC, set the pace of the cycle's last run (picsoak_cycle_generator_limited): its numbers understate PIC and the verdict is not about PIC. With several instances, 1 when any of them was.",
 			"none", 8, 5,
 			instant("A", `max by (cycle) (picsoak_cycle_generator_limited{`+sel+`})`, "{{cycle}}")).
 			Mappings(valueText("0", "PIC-limited (valid)", "green", "1", "picsoak-limited", "orange")).
@@ -33,7 +33,7 @@ func overview() *dashboard.DashboardBuilder {
 		// Counted over a fixed hour rather than $__interval: cycles run minutes apart,
 		// so a per-bar window as short as the graph's step would mostly hold nothing.
 		WithPanel(timeSeries(5, "Cycles finished per hour by verdict",
-			"Cycles finished in the hour up to each point, by verdict (picsoak_cycles_total): pass, fail or aborted; skipped counts runs dropped because the same cycle was still waiting or running (picsoak_cycles_skipped_total).",
+			"Cycles finished in the hour up to each point, by verdict (picsoak_cycles_total): pass, fail or aborted; skipped counts runs dropped because the same cycle was still waiting or running (picsoak_cycles_skipped_total); summed over the selected instances.",
 			"short", 16, 7,
 			query("A", `sum by (cycle, verdict) (increase(picsoak_cycles_total{`+sel+`}[1h]))`, "{{cycle}} {{verdict}}"),
 			query("B", `sum by (cycle) (increase(picsoak_cycles_skipped_total{`+sel+`}[1h]))`, "{{cycle}} skipped")).
@@ -41,7 +41,7 @@ func overview() *dashboard.DashboardBuilder {
 			Decimals(0).
 			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal))).
 		WithPanel(verdictColours(barGauge(16, "Cycles by verdict in the time range",
-			"Cycles finished in the dashboard's time range, by verdict (picsoak_cycles_total, all selected cycles together).",
+			"Cycles finished in the dashboard's time range, by verdict (picsoak_cycles_total, all selected cycles and instances together).",
 			"short", 8, 7,
 			instant("A", `round(sum by (verdict) (increase(picsoak_cycles_total{`+sel+`}[$__range])))`, "{{verdict}}")).
 			Min(0).
@@ -56,42 +56,42 @@ func overview() *dashboard.DashboardBuilder {
 			Max(1).
 			WithOverride(dashedByQuery("B"))).
 		WithPanel(timeSeries(8, "Throughput vs target rate",
-			"Requests per second each cycle's last complete run completed (picsoak_cycle_throughput_rps, solid) against the arrival rate it aimed for (picsoak_cycle_target_rps, dashed; only open-model cycles have one, closed-loop cycles send as fast as PIC answers).",
+			"Requests per second each cycle's last complete run completed (picsoak_cycle_throughput_rps, solid) against the arrival rate it aimed for (picsoak_cycle_target_rps, dashed; only open-model cycles have one, closed-loop cycles send as fast as PIC answers), summed over the selected instances: the shards of one load (PICSOAK_SHARD) add up to the configured rate.",
 			"reqps", 12, 8,
-			query("A", `picsoak_cycle_throughput_rps{`+sel+`}`, "{{cycle}}"),
-			query("B", `picsoak_cycle_target_rps{`+sel+`} > 0`, "{{cycle}} target")).
+			query("A", `sum by (cycle) (picsoak_cycle_throughput_rps{`+sel+`})`, "{{cycle}}"),
+			query("B", `sum by (cycle) (picsoak_cycle_target_rps{`+sel+`}) > 0`, "{{cycle}} target")).
 			Min(0).
 			WithOverride(dashedByQuery("B"))).
 		WithPanel(timeSeries(9, "Request rate by outcome (live)",
-			"Requests per second sent to PIC while cycles run, by how they ended (picsoak_requests_total): ok, http_error, timeout, conn_error, other. Anything but ok counts against the success ratio.",
+			"Requests per second sent to PIC while cycles run, by how they ended (picsoak_requests_total): ok, http_error, timeout, conn_error, other. Anything but ok counts against the success ratio. Summed over the selected instances.",
 			"reqps", 12, 8,
 			query("A", `sum by (cycle, outcome) (rate(picsoak_requests_total{`+sel+`}`+rateWin+`))`, "{{cycle}} {{outcome}}")).
 			Min(0)).
 		WithPanel(timeSeries(10, "Sustained degradation (last third ÷ first third)",
-			"Inside the last sustained cycle: ok req/s of its last third ÷ its first third (picsoak_sustained_throughput_change_ratio; under 1 = slowed down) and p99 of its last third ÷ first third (picsoak_sustained_p99_change_ratio; over 1 = got slower).",
+			"Inside the last sustained cycle: ok req/s of its last third ÷ its first third (picsoak_sustained_throughput_change_ratio; under 1 = slowed down) and p99 of its last third ÷ first third (picsoak_sustained_p99_change_ratio; over 1 = got slower), averaged over the selected instances.",
 			"none", 12, 8,
-			query("A", `picsoak_sustained_throughput_change_ratio{`+sel+`}`, "throughput change"),
-			query("B", `picsoak_sustained_p99_change_ratio{`+sel+`}`, "p99 change"))).
+			query("A", `avg(picsoak_sustained_throughput_change_ratio{`+sel+`})`, "throughput change"),
+			query("B", `avg(picsoak_sustained_p99_change_ratio{`+sel+`})`, "p99 change"))).
 		WithRow(row(11, "Latency")).
 		WithPanel(timeSeries(12, "Request latency p50 / p99 (live)",
-			"Latency quantiles while cycles run, from the classic buckets of picsoak_request_duration_seconds (accurate to a bucket boundary). Sustained latency counts from each request's intended start, so a stalled PIC cannot hide behind a stalled generator.",
+			"Latency quantiles while cycles run, from the classic buckets of picsoak_request_duration_seconds (accurate to a bucket boundary). Sustained latency counts from each request's intended start, so a stalled PIC cannot hide behind a stalled generator. The requests of every selected instance count together.",
 			"s", 12, 8,
 			query("A", quantileExpr("0.5", sel), "{{cycle}} p50"),
 			query("B", quantileExpr("0.99", sel), "{{cycle}} p99"))).
 		WithPanel(barGauge(13, "Last cycle latency quantiles",
-			"Exact latency quantiles (0.5 … 1 = max) of each cycle's last complete run, computed once at its end from an HDR histogram (picsoak_cycle_latency_seconds).",
+			"Exact latency quantiles (0.5 … 1 = max) of each cycle's last complete run, computed once at its end from an HDR histogram (picsoak_cycle_latency_seconds); with several instances, the worst of them.",
 			"s", 12, 8,
-			instant("A", `picsoak_cycle_latency_seconds{`+sel+`}`, "{{cycle}} q{{quantile}}"))).
+			instant("A", `max by (cycle, quantile) (picsoak_cycle_latency_seconds{`+sel+`})`, "{{cycle}} q{{quantile}}"))).
 		WithPanel(timeSeries(14, "Late requests (generator fell behind)",
-			"Requests per second that started late because every sustained worker was busy (picsoak_generator_late_requests_total). Non-zero means PIC answered slower than the arrival rate allows for the configured workers; latency still counts from the intended start.",
+			"Requests per second that started late because every sustained worker was busy (picsoak_generator_late_requests_total). Non-zero means PIC answered slower than the arrival rate allows for the configured workers; latency still counts from the intended start. Summed over the selected instances.",
 			"reqps", 12, 8,
 			query("A", `sum by (cycle) (rate(picsoak_generator_late_requests_total{`+sel+`}`+rateWin+`))`, "{{cycle}}")).
 			Min(0)).
 		WithPanel(timeSeries(15, "Cycle duration",
-			"Wall time of each cycle's last run (picsoak_cycle_duration_seconds), and 1 while a cycle is running (picsoak_cycle_in_progress, right axis).",
+			"Wall time of each cycle's last run (picsoak_cycle_duration_seconds), and 1 while a cycle is running (picsoak_cycle_in_progress, right axis); with several instances, the longest, and 1 while any runs.",
 			"s", 12, 8,
-			query("A", `picsoak_cycle_duration_seconds{`+sel+`}`, "{{cycle}} duration"),
-			query("B", `picsoak_cycle_in_progress{`+sel+`}`, "{{cycle}} running")).
+			query("A", `max by (cycle) (picsoak_cycle_duration_seconds{`+sel+`})`, "{{cycle}} duration"),
+			query("B", `max by (cycle) (picsoak_cycle_in_progress{`+sel+`})`, "{{cycle}} running")).
 			Min(0).
 			WithOverride(dashboard.MatcherConfig{Id: "byFrameRefID", Options: "B"}, []dashboard.DynamicConfigValue{
 				{Id: "custom.axisPlacement", Value: "right"},

@@ -11,13 +11,13 @@ func resources() *dashboard.DashboardBuilder {
 		"PIC's memory, goroutines and CPU around each cycle, suspected leaks, and picsoak's own resource usage.").
 		WithRow(row(1, "PIC, sampled after each cycle")).
 		WithPanel(statPanel(2, "Suspected leak",
-			"1 when PIC's memory or goroutines grew during the cycle's last run and did not return (picsoak_target_suspected_leak).",
+			"1 when PIC's memory or goroutines grew during the cycle's last run and did not return (picsoak_target_suspected_leak); with several instances, 1 when any of them saw it.",
 			"none", 12, 4,
 			instant("A", `max by (cycle) (picsoak_target_suspected_leak{`+sel+`})`, "{{cycle}}")).
 			Mappings(valueText("0", "no leak", "green", "1", "LEAK?", "red")).
 			Thresholds(thresholds("green", step(1, "red")))).
 		WithPanel(statPanel(3, "Resources sampled",
-			"1 when PIC's resource usage could be sampled before and after the cycle's last run (picsoak_target_resources_available); 0 means PICSOAK_TARGET_METRICS_URL or PICSOAK_TARGET_PID is unset or unreachable and the panels below stay empty.",
+			"1 when PIC's resource usage could be sampled before and after the cycle's last run (picsoak_target_resources_available); 0 means PICSOAK_TARGET_METRICS_URL or PICSOAK_TARGET_PID is unset or unreachable and the panels below stay empty. With several instances, 1 when any of them sampled.",
 			"none", 12, 4,
 			instant("A", `max by (cycle) (picsoak_target_resources_available{`+sel+`})`, "{{cycle}}")).
 			Mappings(valueText("1", "sampled", "green", "0", "not sampled", "orange")).

@@ -33,7 +33,7 @@ func streams() *dashboard.DashboardBuilder {
 			instant("B", `picsoak_cycle_min_success_ratio{`+selStrm+`}`, "threshold")).
 			Thresholds(thresholds("red", step(0.95, "green")))).
 		WithPanel(barGauge(6, "Throughput per stream",
-			"Requests per second each stream of the last streams cycle completed, sending one request after another (picsoak_streams_throughput_rps).",
+			"Requests per second each stream of the last streams cycle completed, sending one request after another (picsoak_streams_throughput_rps). Stream indexes are global across PICSOAK_SHARD replicas, so every shard's streams show side by side.",
 			"reqps", 12, 8,
 			instant("A", `picsoak_streams_throughput_rps{`+selInst+`}`, "stream {{stream}}")).
 			Min(0)).
@@ -67,7 +67,7 @@ func streams() *dashboard.DashboardBuilder {
 			query("A", `picsoak_streams_p99_latency_seconds{`+selInst+`}`, "stream {{stream}}")).
 			Min(0)).
 		WithPanel(timeSeries(13, "Streams latency p50 / p99 (live)",
-			"Latency quantiles while the streams cycle runs, from the classic buckets of picsoak_request_duration_seconds{cycle=\"streams\"}.",
+			"Latency quantiles while the streams cycle runs, from the classic buckets of picsoak_request_duration_seconds{cycle=\"streams\"}, the requests of every selected instance together.",
 			"s", 24, 8,
 			query("A", quantileExpr("0.5", selStrm), "p50"),
 			query("B", quantileExpr("0.99", selStrm), "p99")))

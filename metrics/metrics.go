@@ -151,6 +151,19 @@ func RegisterRuntime(reg prometheus.Registerer, version, revision string) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), info)
 }
 
+// RegisterShard registers picsoak_shard_info{shard="i",shards="n"} 1, so dashboards
+// and alerts can tell the replicas that share one load (PICSOAK_SHARD) apart.
+func RegisterShard(reg prometheus.Registerer, s soak.Shard) {
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace:   namespace,
+		Name:        "shard_info",
+		Help:        "This replica's shard and the number of replicas sharing the configured load (PICSOAK_SHARD); always 1.",
+		ConstLabels: prometheus.Labels{"shard": strconv.Itoa(s.Index), "shards": strconv.Itoa(max(s.Count, 1))},
+	})
+	info.Set(1)
+	reg.MustRegister(info)
+}
+
 // SetPlan exports what is configured for kind: its threshold, target rate and
 // schedule interval (0 when the cycle is off).
 func (e *Exporter) SetPlan(kind soak.Kind, minSuccessRatio, targetRPS float64, interval time.Duration) {

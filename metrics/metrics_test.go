@@ -211,3 +211,27 @@ func BenchmarkObserveRequest(b *testing.B) {
 		e.ObserveRequest(soak.Sustained, soak.OutcomeOK, 3*time.Millisecond)
 	}
 }
+
+func TestRegisterShard(t *testing.T) {
+	tests := []struct {
+		name  string
+		shard soak.Shard
+		want  string
+	}{
+		{"unsharded (the zero value)", soak.Shard{}, `picsoak_shard_info{shard="0",shards="1"} 1`},
+		{"third of four", soak.Shard{Index: 2, Count: 4}, `picsoak_shard_info{shard="2",shards="4"} 1`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			RegisterShard(reg, tt.shard)
+			want := `
+# HELP picsoak_shard_info This replica's shard and the number of replicas sharing the configured load (PICSOAK_SHARD); always 1.
+# TYPE picsoak_shard_info gauge
+` + tt.want + "\n"
+			if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "picsoak_shard_info"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

@@ -40,6 +40,8 @@ type DaemonConfig struct {
 	EnterpriseTargetRPS float64       `env:"ENTERPRISE_TARGET_RPS" envDefault:"50000" help:"capacity goal the reports compare throughput against (req/s)"`
 	WebConfigFile       string        `env:"WEB_CONFIG_FILE" help:"exporter-toolkit web config (TLS, bcrypt basic auth) for everything on PICSOAK_LISTEN_ADDR; empty serves plain HTTP without auth"`
 	APIToken            string        `env:"API_TOKEN" help:"bearer token of POST /api/v1/cycles/{cycle}/run, at least 16 characters; empty turns that endpoint off"`
+	Shard               string        `env:"SHARD" envDefault:"0/1" help:"i/n: this replica runs shard i of n that share the configured load (rates ÷ n, burst sizes and streams split between them); 0/1 runs all of it"`
+	ScheduleJitter      time.Duration `env:"SCHEDULE_JITTER" envDefault:"0s" help:"shard i of n starts each cycle i/n of this after it falls due, so replicas do not start together"`
 }
 
 // TargetConfig describes the requests sent to PIC and where PIC's resource usage is read.
@@ -126,6 +128,10 @@ type Config struct {
 	Streams   StreamsConfig
 	Capacity  CapacityConfig
 	Sim       SimConfig
+
+	// Shard is this replica's share of the load, set by ForShard from Daemon.Shard;
+	// the zero value is unsharded.
+	Shard Shard
 }
 
 // section is one struct of Config with its variable prefix. Each is parsed on its own so
@@ -229,6 +235,10 @@ func (c *Config) Validate() error {
 	p.check(oneOf(d.LogFormat, "json", "text"), "PICSOAK_LOG_FORMAT", d.LogFormat, "want json or text")
 	p.check(d.CycleTimeout > 0, "PICSOAK_CYCLE_TIMEOUT", d.CycleTimeout, "want a duration > 0")
 	p.check(d.EnterpriseTargetRPS > 0, "PICSOAK_ENTERPRISE_TARGET_RPS", d.EnterpriseTargetRPS, "want a number > 0")
+	if _, err := ParseShard(d.Shard); err != nil {
+		p.add("PICSOAK_SHARD=%q: %v", d.Shard, err)
+	}
+	p.check(d.ScheduleJitter >= 0, "PICSOAK_SCHEDULE_JITTER", d.ScheduleJitter, "want a duration >= 0")
 	if d.APIToken != "" && len(d.APIToken) < MinAPITokenLen {
 		// The value is a credential: name the variable, never print it.
 		p.add("PICSOAK_API_TOKEN: want at least %d characters (e.g. from openssl rand -hex 32), got %d", MinAPITokenLen, len(d.APIToken))

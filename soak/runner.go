@@ -175,7 +175,7 @@ func (r *Runner) Run(ctx context.Context, kind Kind) (res *Result) {
 	case Burst:
 		c.burst(ctx, r.Config.Burst)
 	case Streams:
-		c.streams(ctx, r.Config.Streams)
+		c.streams(ctx, r.Config.Streams, r.Config.Shard)
 	case Capacity:
 		c.capacity(ctx, r.Config.Capacity)
 	default:

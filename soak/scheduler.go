@@ -11,7 +11,8 @@ import (
 // Scheduler runs cycles on their cron schedules, one at a time: two cycles at once
 // would each measure the other's load. A cycle that falls due while another runs
 // waits its turn; one that falls due while it is itself still waiting or running is
-// skipped and counted.
+// skipped and counted. Scheduled runs (and runs on start) of shard i of n begin i/n
+// of PICSOAK_SCHEDULE_JITTER after they fall due, so replicas do not start together.
 type Scheduler struct {
 	runner   *Runner
 	onResult func(*Result)
@@ -19,7 +20,9 @@ type Scheduler struct {
 
 	cron    *cron.Cron
 	entries map[Kind]cron.EntryID
-	queue   chan Kind
+	queue   chan queued
+	// offset delays scheduled starts: this shard's part of the schedule jitter.
+	offset time.Duration
 
 	mu      sync.Mutex
 	pending [numKinds]bool // queued or running
@@ -40,7 +43,8 @@ func NewScheduler(r *Runner, onResult func(*Result)) (*Scheduler, error) {
 		obs:      obs,
 		cron:     cron.New(cron.WithParser(cronParser)),
 		entries:  map[Kind]cron.EntryID{},
-		queue:    make(chan Kind, numKinds),
+		queue:    make(chan queued, numKinds),
+		offset:   r.Config.Shard.Offset(r.Config.Daemon.ScheduleJitter),
 	}
 	for _, k := range Kinds {
 		sched, err := ParseSchedule(r.Config.Schedule(k))
@@ -50,7 +54,7 @@ func NewScheduler(r *Runner, onResult func(*Result)) (*Scheduler, error) {
 		if sched == nil {
 			continue
 		}
-		s.entries[k] = s.cron.Schedule(sched, cron.FuncJob(func() { s.Enqueue(k) }))
+		s.entries[k] = s.cron.Schedule(sched, cron.FuncJob(func() { s.enqueue(k, s.offset) }))
 	}
 	return s, nil
 }
@@ -66,9 +70,20 @@ func (s *Scheduler) Enabled() []Kind {
 	return out
 }
 
-// Enqueue asks for a run of kind. It reports false, and counts a skip, when kind is
-// already waiting or running.
-func (s *Scheduler) Enqueue(kind Kind) bool {
+// queued is a run asked for, which starts no earlier than due.
+type queued struct {
+	kind Kind
+	due  time.Time
+}
+
+// Enqueue asks for a run of kind now, with no jitter: someone asked for it. It reports
+// false, and counts a skip, when kind is already waiting or running.
+func (s *Scheduler) Enqueue(kind Kind) bool { return s.enqueue(kind, 0) }
+
+// enqueue asks for a run of kind that starts delay from now at the earliest; a run
+// that waits longer than delay behind another cycle starts when that one ends.
+func (s *Scheduler) enqueue(kind Kind, delay time.Duration) bool {
+	due := time.Now().Add(delay)
 	s.mu.Lock()
 	if s.pending[kind] {
 		s.mu.Unlock()
@@ -77,7 +92,7 @@ func (s *Scheduler) Enqueue(kind Kind) bool {
 	}
 	s.pending[kind] = true
 	s.mu.Unlock()
-	s.queue <- kind // never blocks: at most one of each kind is pending
+	s.queue <- queued{kind, due} // never blocks: at most one of each kind is pending
 	return true
 }
 
@@ -87,7 +102,7 @@ func (s *Scheduler) Enqueue(kind Kind) bool {
 func (s *Scheduler) Run(ctx context.Context, runOnStart bool) {
 	if runOnStart {
 		for _, k := range s.Enabled() {
-			s.Enqueue(k)
+			s.enqueue(k, s.offset)
 		}
 	}
 	s.cron.Start()
@@ -96,7 +111,11 @@ func (s *Scheduler) Run(ctx context.Context, runOnStart bool) {
 		select {
 		case <-ctx.Done():
 			return
-		case k := <-s.queue:
+		case q := <-s.queue:
+			if !sleepCtx(ctx, time.Until(q.due)) {
+				return
+			}
+			k := q.kind
 			s.mu.Lock()
 			s.running = &k
 			s.mu.Unlock()

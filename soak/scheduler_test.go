@@ -166,3 +166,103 @@ func TestInterval(t *testing.T) {
 		}
 	}
 }
+
+// startObserver reports each cycle start on a channel.
+type startObserver struct {
+	NopObserver
+	started chan Kind
+}
+
+func (o startObserver) CycleStarted(k Kind) { o.started <- k }
+
+// TestSchedulerJittersStartsPerShard: shard i of n starts a scheduled cycle i/n of
+// PICSOAK_SCHEDULE_JITTER after it falls due; shard 0 at once; a run asked for by
+// hand at once whatever the shard; and shutdown does not wait for the jitter.
+func TestSchedulerJittersStartsPerShard(t *testing.T) {
+	tests := []struct {
+		name     string
+		shard    string
+		jitter   time.Duration
+		min, max time.Duration // window of the first start after Run, bounded for a busy CI
+	}{
+		{"shard 0 starts on time", "0/2", time.Second, 0, 900 * time.Millisecond},
+		{"shard 1 of 2 waits half the jitter", "1/2", 2 * time.Second, time.Second, 10 * time.Second},
+		{"no jitter, no wait", "1/2", 0, 0, 900 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPIC(t, time.Millisecond)
+			r := p.runner(t, func(c *Config) {
+				c.Sustained.Schedule, c.Burst.Schedule = ScheduleOff, ScheduleOff
+				c.Streams.Requests = 1
+				c.Daemon.Shard, c.Daemon.ScheduleJitter = tt.shard, tt.jitter
+				*c = c.ForShard()
+			})
+			obs := startObserver{started: make(chan Kind, 4)}
+			r.Observer = obs
+			s, err := NewScheduler(r, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			begin := time.Now()
+			go func() { s.Run(ctx, true); close(done) }()
+			defer func() { cancel(); <-done }()
+			select {
+			case <-obs.started:
+			case <-time.After(20 * time.Second):
+				t.Fatal("no cycle started within 20s")
+			}
+			if got := time.Since(begin); got < tt.min || got > tt.max {
+				t.Errorf("first start after %s, want between %s and %s", got, tt.min, tt.max)
+			}
+		})
+	}
+
+	t.Run("by hand and shutdown", func(t *testing.T) {
+		p := newPIC(t, time.Millisecond)
+		r := p.runner(t, func(c *Config) {
+			c.Sustained.Schedule, c.Burst.Schedule = ScheduleOff, ScheduleOff
+			c.Streams.Requests = 1
+			c.Daemon.Shard, c.Daemon.ScheduleJitter = "1/2", 2*time.Hour
+			*c = c.ForShard()
+		})
+		obs := startObserver{started: make(chan Kind, 4)}
+		r.Observer = obs
+		s, err := NewScheduler(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.Run(ctx, false); close(done) }()
+		if !s.Enqueue(Streams) {
+			t.Fatal("Enqueue = false, want true")
+		}
+		select {
+		case <-obs.started:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a run asked for by hand did not start within 10s, want at once (no jitter)")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for s.Status()[Streams].Last == nil && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		// A scheduled run now waits an hour (1/2 of 2h) to start: shutdown must not.
+		if !s.enqueue(Streams, s.offset) {
+			t.Fatal("enqueue after the first run = false, want true")
+		}
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not return within 5s of shutdown while a start waited for its jitter")
+		}
+		select {
+		case k := <-obs.started:
+			t.Errorf("%s started during shutdown, want none", k)
+		default:
+		}
+	})
+}

@@ -37,8 +37,9 @@ type StreamStat struct {
 const starvedBelow = 0.5
 
 // streams runs cfg.Count independent streams, each sending its cfg.Requests requests
-// one after another on its own connection, and compares them.
-func (c *cycle) streams(ctx context.Context, cfg StreamsConfig) {
+// one after another on its own connection, and compares them. Streams carry their
+// index among every shard's streams (shard.Stream), in requests and in the result.
+func (c *cycle) streams(ctx context.Context, cfg StreamsConfig, shard Shard) {
 	recs := make([]*Recorder, cfg.Count)
 	durations := make([]time.Duration, cfg.Count)
 	var wg sync.WaitGroup
@@ -46,7 +47,7 @@ func (c *cycle) streams(ctx context.Context, cfg StreamsConfig) {
 	for i := range recs {
 		rec := c.recorder(0)
 		recs[i] = rec
-		sender := c.target.NewSender(i)
+		sender := c.target.NewSender(shard.Stream(i))
 		wg.Go(func() {
 			begin := time.Now()
 			for range cfg.Requests {
@@ -66,7 +67,7 @@ func (c *cycle) streams(ctx context.Context, cfg StreamsConfig) {
 		counts, lat := rec.Counts(), rec.Summary()
 		throughputs[i] = rate(counts.Total(), durations[i])
 		d.Streams = append(d.Streams, StreamStat{
-			Index:           i,
+			Index:           shard.Stream(i),
 			Requests:        counts.Total(),
 			DurationSeconds: durations[i].Seconds(),
 			ThroughputRPS:   throughputs[i],
@@ -84,7 +85,7 @@ func (c *cycle) streams(ctx context.Context, cfg StreamsConfig) {
 			slowest = i
 		}
 		if med > 0 && t < starvedBelow*med {
-			d.Starved = append(d.Starved, i)
+			d.Starved = append(d.Starved, shard.Stream(i))
 		}
 	}
 	if med > 0 {
@@ -95,7 +96,7 @@ func (c *cycle) streams(ctx context.Context, cfg StreamsConfig) {
 		return
 	}
 	c.finding("Fairness (Jain's index over %d stream throughputs) is %.3f; the slowest stream, %d, ran at %.2f× the median stream's %.1f req/s.",
-		cfg.Count, d.Fairness, slowest, d.Starvation, med)
+		cfg.Count, d.Fairness, shard.Stream(slowest), d.Starvation, med)
 	if len(d.Starved) > 0 {
 		c.finding("Starved streams (under %.0f%% of the median throughput): %v.", 100*starvedBelow, d.Starved)
 	} else {

@@ -37,6 +37,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	reg := prometheus.NewRegistry()
 	v, rev := buildVersion()
 	metrics.RegisterRuntime(reg, v, rev)
+	metrics.RegisterShard(reg, cfg.Shard)
 	exp := metrics.New(reg)
 
 	rig, err := newRig(cfg, log, exp)
@@ -74,7 +75,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	srv := newHTTPServer(daemonHandler(reg, sched, cfg, &ready, status, log))
 	base := webScheme(cfg.Daemon.WebConfigFile) + "://" + ln.Addr().String()
 	log.Info("picsoak serving", "metrics", base+"/metrics",
-		"status", base+"/", "target", rig.runner.TargetName, "reports", cfg.Daemon.ReportDir, "version", v,
+		"status", base+"/", "target", rig.runner.TargetName, "reports", cfg.Daemon.ReportDir, "version", v, "shard", cfg.Shard.String(),
 		"web_config", cfg.Daemon.WebConfigFile, "run_api", cfg.Daemon.APIToken != "")
 
 	schedDone := make(chan struct{})

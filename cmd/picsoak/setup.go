@@ -21,7 +21,7 @@ func loadConfig(environ []string, stderr io.Writer) (soak.Config, bool) {
 		fmt.Fprintf(stderr, "picsoak: %v\nRun 'picsoak help' for every variable and its default.\n", err)
 		return cfg, false
 	}
-	return cfg, true
+	return cfg.ForShard(), true // every command runs this replica's share of the load
 }
 
 // newLogger logs at cfg's level and format and hides every credential of cfg's target
