@@ -45,19 +45,6 @@ func (d *daemon) answers(t *testing.T) {
 	}
 }
 
-// stop sends SIGTERM and waits for the daemon to exit; its logs are complete (and safe
-// to read) only then.
-func (d *daemon) stop(t *testing.T) string {
-	t.Helper()
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("picsoak still running 30s after SIGTERM")
-	}
-	return d.logs.String()
-}
-
 // waitCycles waits until every kind in kinds has finished n cycles, checking on every
 // poll that the daemon answers.
 func (d *daemon) waitCycles(t *testing.T, n float64, kinds ...soak.Kind) {

@@ -254,6 +254,19 @@ func startDaemonCmd(t *testing.T, cmd *exec.Cmd, env []string) *daemon {
 	return d
 }
 
+// stop sends SIGTERM and waits for the daemon to exit; its logs are complete (and safe
+// to read) only then.
+func (d *daemon) stop(t *testing.T) string {
+	t.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("picsoak still running 30s after SIGTERM")
+	}
+	return d.logs.String()
+}
+
 func (d *daemon) get(t *testing.T, path string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(d.base + path)
@@ -396,12 +409,7 @@ func TestSIGTERMMidCycleWritesAbortedReportAndExits0(t *testing.T) {
 		return counterSum(d.families(t)["picsoak_requests_total"], "cycle", "sustained") > 0
 	})
 	start := time.Now()
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("picsoak still running 15s after SIGTERM:\n%s", d.logs)
-	}
+	d.stop(t)
 	if d.exitErr != nil {
 		t.Errorf("exit after SIGTERM: %v, want 0\n%s", d.exitErr, d.logs)
 	}

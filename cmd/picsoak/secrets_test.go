@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -106,13 +105,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 			_, body := d.get(t, path)
 			leaks(t, "GET "+path, body)
 		}
-		d.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-d.done:
-		case <-time.After(15 * time.Second):
-			t.Fatalf("picsoak still running 15s after SIGTERM")
-		}
-		leaks(t, "daemon log", d.logs.String())
+		leaks(t, "daemon log", d.stop(t))
 		if n := leaksInDir(t, envValue(env, "PICSOAK_REPORT_DIR")); n < 6 {
 			t.Errorf("report files: got %d, want a JSON and a Markdown per cycle", n)
 		}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -83,12 +82,7 @@ func TestWebConfigServesTLSWithBasicAuth(t *testing.T) {
 		}
 	}
 	// Shutdown still works through exporter-toolkit.
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.done:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("picsoak still running 15s after SIGTERM:\n%s", d.logs)
-	}
+	d.stop(t)
 	if d.exitErr != nil {
 		t.Errorf("exit after SIGTERM: got %v, want 0\n%s", d.exitErr, d.logs)
 	}
