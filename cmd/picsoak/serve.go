@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -73,7 +74,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	var ready atomic.Bool
 	status := &web.Page{Status: sched.Status, Store: store, ReportsPath: "/reports/", Target: rig.runner.TargetName, Version: v}
 	srv := newHTTPServer(daemonHandler(reg, sched, cfg, &ready, status, log))
-	base := webScheme(cfg.Daemon.WebConfigFile) + "://" + ln.Addr().String()
+	base := webScheme(cfg.Daemon.WebConfigFile) + "://" + displayAddr(ln.Addr())
 	log.Info("picsoak serving", "metrics", base+"/metrics",
 		"status", base+"/", "target", rig.runner.TargetName, "reports", cfg.Daemon.ReportDir, "version", v, "shard", cfg.Shard.String(),
 		"web_config", cfg.Daemon.WebConfigFile, "run_api", cfg.Daemon.APIToken != "")
@@ -135,4 +136,14 @@ func statusView(sts []soak.CycleStatus) []cycleView {
 		out = append(out, v)
 	}
 	return out
+}
+
+// displayAddr is addr as a person can open it: a listener on every interface ([::] or
+// 0.0.0.0) is reachable as localhost.
+func displayAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
 }

@@ -90,7 +90,7 @@ func newRig(cfg soak.Config, log *slog.Logger, obs soak.Observer) (*soakRig, err
 		}
 		rig.close = func() { srv.Close() }
 		log.Info("no PICSOAK_TARGET_URL set: soaking the built-in PIC simulator (its resource figures are picsoak's own process)",
-			"target", cfg.Target.URL, "control", base+"/control", "latency", cfg.Sim.Latency, "jitter", cfg.Sim.Jitter, "error_ratio", cfg.Sim.ErrorRatio)
+			"target", cfg.Target.URL, "control", base+"/control", "latency", cfg.Sim.Latency.String(), "jitter", cfg.Sim.Jitter.String(), "error_ratio", cfg.Sim.ErrorRatio)
 	}
 	if cfg.Target.InsecureSkipVerify {
 		log.Warn("PICSOAK_TARGET_INSECURE_SKIP_VERIFY is set: PIC's TLS certificate is not verified, so anyone on the path can pose as PIC",
