@@ -214,9 +214,7 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 		e.p99Change.WithLabelValues(k).Set(d.P99Change)
 	}
 	if d := r.Burst; d != nil {
-		for _, v := range []*prometheus.GaugeVec{e.burstRPS, e.burstDuration, e.burstRecovery, e.burstSuccess} {
-			v.Reset()
-		}
+		resetAll(e.burstRPS, e.burstDuration, e.burstRecovery, e.burstSuccess)
 		for _, b := range d.Bursts {
 			i := strconv.Itoa(b.Index)
 			e.burstRPS.WithLabelValues(i).Set(b.RPS)
@@ -227,8 +225,7 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 		e.burstRPSCoV.Set(d.RPSSpread.CoV)
 	}
 	if d := r.Streams; d != nil {
-		e.streamThroughput.Reset()
-		e.streamP99.Reset()
+		resetAll(e.streamThroughput, e.streamP99)
 		for _, s := range d.Streams {
 			i := strconv.Itoa(s.Index)
 			e.streamThroughput.WithLabelValues(i).Set(s.ThroughputRPS)
@@ -242,9 +239,7 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 		e.capacityMax.Set(d.MaxSustainedRPS)
 		e.capacityKnee.Set(d.KneeRPS)
 		e.capacityAchievement.Set(d.Achievement)
-		for _, v := range []*prometheus.GaugeVec{e.stepOffered, e.stepAchieved, e.stepSuccess, e.stepP99} {
-			v.Reset()
-		}
+		resetAll(e.stepOffered, e.stepAchieved, e.stepSuccess, e.stepP99)
 		// Steps are at most soak.MaxCapacitySteps, so the label is bounded.
 		for _, st := range d.Steps {
 			i := strconv.Itoa(st.Index)
@@ -278,6 +273,14 @@ func (e *Exporter) setResources(k string, rep *soak.ResourceReport) {
 	set(e.targetCPU, rep.CPUSeconds)
 	set(e.targetMemGrowth, rep.MemoryGrowthBytes)
 	set(e.targetGoGrowth, rep.GoroutineGrowth)
+}
+
+// resetAll drops every series of the per-burst, per-stream or per-step gauges, so a
+// shorter new result leaves no stale index behind.
+func resetAll(vecs ...*prometheus.GaugeVec) {
+	for _, v := range vecs {
+		v.Reset()
+	}
 }
 
 func boolFloat(b bool) float64 {

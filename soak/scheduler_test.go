@@ -49,14 +49,7 @@ func TestSchedulerNeverOverlaps(t *testing.T) {
 	})
 	obs := &overlapObserver{t: t, skipped: map[Kind]int{}}
 	r.Observer = obs
-	results := make(chan *Result, 16)
-	s, err := NewScheduler(r, func(res *Result) { results <- res })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx, true); close(done) }()
+	_, results, cancel, done := runScheduler(t, r)
 
 	seen := map[Kind]int{}
 	deadline := time.After(20 * time.Second)
@@ -97,14 +90,8 @@ func TestPanickingCycleIsAbortedAndSchedulerGoesOn(t *testing.T) {
 	p := newPIC(t, time.Millisecond)
 	r := p.runner(t, func(c *Config) { c.Sustained.Schedule, c.Burst.Schedule = ScheduleOff, ScheduleOff })
 	r.Target = panicTarget{}
-	results := make(chan *Result, 4)
-	s, err := NewScheduler(r, func(res *Result) { results <- res })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
+	s, results, cancel, _ := runScheduler(t, r)
 	defer cancel()
-	go s.Run(ctx, true)
 	var res *Result
 	select {
 	case res = <-results:
@@ -134,14 +121,7 @@ func TestShutdownAbortsRunningCycle(t *testing.T) {
 	started := make(chan struct{})
 	var once sync.Once
 	r.Observer = &stallObserver{onRequest: func(int64) { once.Do(func() { close(started) }) }}
-	results := make(chan *Result, 4)
-	s, err := NewScheduler(r, func(res *Result) { results <- res })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx, true); close(done) }()
+	_, results, cancel, done := runScheduler(t, r)
 	<-started
 	cancel()
 	select {
@@ -265,4 +245,19 @@ func TestSchedulerJittersStartsPerShard(t *testing.T) {
 		default:
 		}
 	})
+}
+
+// runScheduler starts r's scheduler with run-on-start and returns it, the channel its
+// results arrive on, the function that stops it, and a channel closed when it has.
+func runScheduler(t *testing.T, r *Runner) (*Scheduler, <-chan *Result, context.CancelFunc, <-chan struct{}) {
+	t.Helper()
+	results := make(chan *Result, 16)
+	s, err := NewScheduler(r, func(res *Result) { results <- res })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx, true); close(done) }()
+	return s, results, cancel, done
 }
