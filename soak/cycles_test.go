@@ -109,6 +109,12 @@ func TestSustainedShowsInjectedLatency(t *testing.T) {
 	if res.Latency.Min < 0.030 {
 		t.Errorf("min = %gs, want at least the injected 30ms", res.Latency.Min)
 	}
+	if st := res.ServiceTime; st == nil || st.Min < 0.030 || st.Max > res.Latency.Max {
+		t.Errorf("service time = %+v, want at least the injected 30ms and at most the latency max %gs", st, res.Latency.Max)
+	}
+	if md := Markdown(res); !strings.Contains(md, "Service time, from each request's actual send") {
+		t.Errorf("report has no service-time line:\n%s", md)
+	}
 }
 
 // A stall of PIC holds every worker; the requests due during the stall must still show
@@ -140,6 +146,11 @@ func TestSustainedStallShowsInP99(t *testing.T) {
 	}
 	if res.LateRequests == 0 {
 		t.Errorf("late requests = 0, want the requests due during the stall counted late")
+	}
+	// Counted from the actual send, only the few requests PIC held show the stall: the
+	// waiting was the generator's queue, which service time leaves out.
+	if st := res.ServiceTime; st == nil || st.Count != res.Latency.Count || st.Quantile(0.9) > 0.1 {
+		t.Errorf("service time = %+v, want every request counted and p90 under 100ms while latency p90 is %gs", st, res.Latency.Quantile(0.9))
 	}
 }
 

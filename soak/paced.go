@@ -19,6 +19,7 @@ func (c *cycle) pacedWorkers(n, segments int) []pacedWorker {
 	ws := make([]pacedWorker, n)
 	for i := range ws {
 		ws[i] = pacedWorker{sender: c.target.NewSender(-1), rec: c.recorder(segments)}
+		ws[i].rec.TrackService()
 	}
 	return ws
 }
@@ -72,7 +73,10 @@ func (c *cycle) paced(ctx context.Context, ws []pacedWorker, rate float64, d tim
 		wg.Go(func() {
 			started.Done()
 			for tok := range tokens {
-				c.send(ctx, w.sender, w.rec, tok.seg, tok.due)
+				waited := time.Since(tok.due)
+				if _, latency, ok := c.send(ctx, w.sender, w.rec, tok.seg, tok.due); ok {
+					w.rec.RecordService(latency - waited)
+				}
 			}
 		})
 	}

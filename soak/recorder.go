@@ -26,6 +26,10 @@ type Recorder struct {
 	counts   OutcomeCounts
 	sum      time.Duration
 	firstErr [numOutcomes]error
+	// service times count from the actual send instead of the intended start (open
+	// model only; nil elsewhere): latency minus service time is the generator's queueing.
+	service    *hdrhistogram.Histogram
+	serviceSum time.Duration
 	// segments split the same requests by when they were due (sustained: thirds).
 	segments []segment
 }
@@ -76,9 +80,31 @@ func (r *Recorder) Record(seg int, o Outcome, latency time.Duration, err error) 
 	}
 }
 
+// TrackService makes r keep service times too (see RecordService).
+func (r *Recorder) TrackService() {
+	if r.service == nil {
+		r.service = newHistogram(latencyDigits)
+	}
+}
+
+// RecordService adds the service time of a request Record already counted: from the
+// moment it was actually sent to its reply, as fortio and k6 measure. No-op unless
+// TrackService was called.
+func (r *Recorder) RecordService(d time.Duration) {
+	if r.service != nil {
+		_ = r.service.RecordValue(toUnits(d))
+		r.serviceSum += d
+	}
+}
+
 // Merge adds everything from into r. Both must have the same number of segments.
 func (r *Recorder) Merge(from *Recorder) {
 	r.hist.Merge(from.hist)
+	if from.service != nil {
+		r.TrackService()
+		r.service.Merge(from.service)
+		r.serviceSum += from.serviceSum
+	}
 	for i, c := range from.counts {
 		r.counts[i] += c
 	}
@@ -102,6 +128,10 @@ func (r *Recorder) Reset() {
 	r.counts = OutcomeCounts{}
 	r.sum = 0
 	r.firstErr = [numOutcomes]error{}
+	if r.service != nil {
+		r.service.Reset()
+		r.serviceSum = 0
+	}
 	for i := range r.segments {
 		r.segments[i].hist.Reset()
 		r.segments[i].counts = OutcomeCounts{}
@@ -113,6 +143,15 @@ func (r *Recorder) Counts() OutcomeCounts { return r.counts }
 
 // Summary computes the latency summary; this is the only place quantiles are computed.
 func (r *Recorder) Summary() LatencySummary { return summarize(r.hist, r.sum) }
+
+// ServiceSummary summarizes the service times, nil unless TrackService was called.
+func (r *Recorder) ServiceSummary() *LatencySummary {
+	if r.service == nil {
+		return nil
+	}
+	s := summarize(r.service, r.serviceSum)
+	return &s
+}
 
 // SegmentSummary summarizes segment i.
 func (r *Recorder) SegmentSummary(i int) (OutcomeCounts, LatencySummary) {

@@ -129,3 +129,25 @@ func TestSpreadAndFairness(t *testing.T) {
 		t.Errorf("median = %g, want 2.5", got)
 	}
 }
+
+func TestRecorderServiceTimeMergesAndResets(t *testing.T) {
+	a, b := NewRecorder(0), NewRecorder(0)
+	b.TrackService()
+	a.RecordService(time.Second) // a does not track: ignored
+	for i := 1; i <= 100; i++ {
+		b.Record(-1, OutcomeOK, time.Duration(i)*time.Millisecond, nil)
+		b.RecordService(time.Duration(i) * time.Microsecond)
+	}
+	if a.ServiceSummary() != nil {
+		t.Fatal("an untracked recorder reports service times")
+	}
+	a.Merge(b)
+	s := a.ServiceSummary()
+	if s == nil || s.Count != 100 || s.Max != 100e-6 || math.Abs(s.Sum-5050e-6) > 1e-12 {
+		t.Fatalf("merged service time = %+v, want 100 values of 1-100µs summing to 5.05ms", s)
+	}
+	a.Reset()
+	if s := a.ServiceSummary(); s == nil || s.Count != 0 || s.Sum != 0 {
+		t.Errorf("after reset: %+v, want an empty service summary", s)
+	}
+}

@@ -201,6 +201,10 @@ func Markdown(r *Result) string {
 		if r.Sustained != nil || r.Capacity != nil {
 			w("\nLatency counts from each request's intended start, so a stalled PIC cannot hide behind a stalled generator.\n")
 		}
+		if st := r.ServiceTime; st != nil && st.Count > 0 {
+			w("Service time, from each request's actual send as fortio and k6 count it: p50 %s, p99 %s, max %s; the difference to latency is time waiting for picsoak.\n",
+				seconds(st.Quantile(0.5)), seconds(st.Quantile(0.99)), seconds(st.Max))
+		}
 	}
 	writeDetail(&b, r)
 	writeResources(&b, r.Resources)

@@ -34,12 +34,16 @@ type Result struct {
 	MinSuccessRatio float64 `json:"min_success_ratio"`
 	// TargetRPS is the arrival rate the cycle aimed for; 0 for closed-loop cycles, which
 	// send as fast as PIC answers.
-	TargetRPS     float64           `json:"target_rps"`
-	Requests      OutcomeCounts     `json:"requests"`
-	SuccessRatio  float64           `json:"success_ratio"`
-	ThroughputRPS float64           `json:"throughput_rps"`
-	Latency       LatencySummary    `json:"latency"`
-	Errors        map[string]string `json:"example_errors,omitempty"`
+	TargetRPS     float64        `json:"target_rps"`
+	Requests      OutcomeCounts  `json:"requests"`
+	SuccessRatio  float64        `json:"success_ratio"`
+	ThroughputRPS float64        `json:"throughput_rps"`
+	Latency       LatencySummary `json:"latency"`
+	// ServiceTime counts from each request's actual send (open-model cycles only):
+	// the figure fortio and k6 report. Latency minus it is time spent waiting for the
+	// generator, its workers and connections.
+	ServiceTime *LatencySummary   `json:"service_time,omitempty"`
+	Errors      map[string]string `json:"example_errors,omitempty"`
 
 	// LateRequests started late because every worker was busy (sustained only).
 	LateRequests int64 `json:"generator_late_requests"`
@@ -71,6 +75,7 @@ func (r *Result) fill(rec *Recorder, elapsed time.Duration) {
 	r.Requests = rec.Counts()
 	r.SuccessRatio = r.Requests.SuccessRatio()
 	r.Latency = rec.Summary()
+	r.ServiceTime = rec.ServiceSummary()
 	r.Errors = rec.Errors()
 	r.ThroughputRPS = rate(r.Requests.Total(), elapsed)
 	r.hist = rec.Histogram()

@@ -140,7 +140,9 @@ type run struct {
 	rps      float64
 	requests float64
 	cpu      time.Duration // user + sys of the generator process
-	p99      float64       // seconds; open loop only
+	p99      float64       // seconds, counted from the actual send; open loop only
+	// p99Due counts from each request's intended start (picsoak's latency; open loop).
+	p99Due float64
 }
 
 func (r run) cpuPerRequest() float64 { return r.cpu.Seconds() / r.requests }
@@ -200,7 +202,11 @@ func openPicsoak(dir string) (run, error) {
 	if err != nil {
 		return run{}, err
 	}
-	return run{rps: r.Sustained.AchievedRateRPS, requests: float64(r.Requests.Total()), cpu: cpu, p99: r.Latency.Quantile(0.99)}, nil
+	if r.ServiceTime == nil {
+		return run{}, errors.New("picsoak open loop: the report has no service time")
+	}
+	return run{rps: r.Sustained.AchievedRateRPS, requests: float64(r.Requests.Total()), cpu: cpu,
+		p99: r.ServiceTime.Quantile(0.99), p99Due: r.Latency.Quantile(0.99)}, nil
 }
 
 var wrkRPS = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
@@ -288,6 +294,11 @@ func (s series) median() float64 {
 	return (c[len(c)/2-1] + c[len(c)/2]) / 2
 }
 
+// msText is the median and range of a series of seconds, in milliseconds.
+func (s series) msText() string {
+	return fmt.Sprintf("%s (%s – %s)", ms(s.median()), ms(slices.Min(s)), ms(slices.Max(s)))
+}
+
 func (s series) rangeText(format string) string {
 	return fmt.Sprintf(format+" – "+format, slices.Min(s), slices.Max(s))
 }
@@ -301,7 +312,7 @@ func runMatrix(dir string) (bool, error) {
 	names := []string{"picsoak", "wrk", "fortio", "vegeta"}
 	rps := map[string]series{}
 	cpu := map[string]series{}
-	var openPS, openPSP99, openFortioP99, openFortioRPS series
+	var openPS, openPSP99, openPSP99Due, openFortioP99, openFortioRPS series
 	for i := range *reps {
 		fmt.Fprintf(os.Stderr, "repetition %d of %d\n", i+1, *reps)
 		closed := map[string]func() (run, error){
@@ -327,9 +338,9 @@ func runMatrix(dir string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		openPS, openPSP99 = append(openPS, p.rps), append(openPSP99, p.p99)
+		openPS, openPSP99, openPSP99Due = append(openPS, p.rps), append(openPSP99, p.p99), append(openPSP99Due, p.p99Due)
 		openFortioRPS, openFortioP99 = append(openFortioRPS, f.rps), append(openFortioP99, f.p99)
-		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s; fortio %9.1f req/s p99 %s\n", p.rps, ms(p.p99), f.rps, ms(f.p99))
+		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s (from intended start %s); fortio %9.1f req/s p99 %s\n", p.rps, ms(p.p99), ms(p.p99Due), f.rps, ms(f.p99))
 	}
 	memSmallRSS, memLargeRSS, scrapeMax, err := memoryAndScrape(dir)
 	if err != nil {
@@ -344,9 +355,9 @@ func runMatrix(dir string) (bool, error) {
 			cpu[n].median(), cpu[n].rangeText("%.1f"), rps["picsoak"].median()/rps[n].median(), cpu[n].median()/cpu["picsoak"].median())
 	}
 	fmt.Printf("\n### Open loop at %.0f req/s, %d connections, %s\n\n", *openRate, conns, duration)
-	fmt.Println("| generator | achieved req/s | p99 |\n|---|---|---|")
-	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s (%s – %s) |\n", openPS.median(), openPS.rangeText("%.1f"), ms(openPSP99.median()), ms(slices.Min(openPSP99)), ms(slices.Max(openPSP99)))
-	fmt.Printf("| fortio | %.1f (%s) | %s (%s – %s) |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), ms(openFortioP99.median()), ms(slices.Min(openFortioP99)), ms(slices.Max(openFortioP99)))
+	fmt.Println("| generator | achieved req/s | p99 from the actual send | p99 from the intended start |\n|---|---|---|---|")
+	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s | %s |\n", openPS.median(), openPS.rangeText("%.1f"), openPSP99.msText(), openPSP99Due.msText())
+	fmt.Printf("| fortio | %.1f (%s) | %s | not measured |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), openFortioP99.msText())
 	fmt.Printf("\n### Memory and scrapes\n\n| figure | value |\n|---|---|\n")
 	fmt.Printf("| RSS after %d requests | %.1f MiB |\n| RSS after %d requests | %.1f MiB |\n| slowest /metrics scrape during a closed-loop cycle | %s |\n",
 		*memSmall, memSmallRSS/(1<<20), *memLarge, memLargeRSS/(1<<20), scrapeMax)
@@ -359,7 +370,7 @@ func runMatrix(dir string) (bool, error) {
 		{"≥ 0.7 × wrk", ratio(rps["picsoak"].median(), rps["wrk"].median()), "≥ 0.70", rps["picsoak"].median() >= 0.7*rps["wrk"].median()},
 		{"CPU/request ≤ 0.5 × vegeta's", ratio(cpu["picsoak"].median(), cpu["vegeta"].median()), "≤ 0.50", cpu["picsoak"].median() <= 0.5*cpu["vegeta"].median()},
 		{"open loop ≥ 99.5 % of the rate", fmt.Sprintf("%.2f %%", 100*openPS.median() / *openRate), "≥ 99.50 %", openPS.median() >= 0.995**openRate},
-		{"open-loop p99 agrees with fortio's", fmt.Sprintf("%s vs %s", ms(openPSP99.median()), ms(openFortioP99.median())), "within 20 % or 100 µs",
+		{"open-loop p99 agrees with fortio's (both from the actual send)", fmt.Sprintf("%s vs %s", ms(openPSP99.median()), ms(openFortioP99.median())), "within 20 % or 100 µs",
 			p99Diff <= math.Max(0.2*openFortioP99.median(), 100e-6)},
 		{"RSS flat from 1 M to 10 M requests", fmt.Sprintf("%+.1f %%", 100*(memLargeRSS/memSmallRSS-1)), "≤ +5 %", memLargeRSS <= 1.05*memSmallRSS},
 		{"/metrics under load", scrapeMax.String(), "< 50ms", scrapeMax < 50*time.Millisecond},
