@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -55,7 +56,108 @@ type wireConn struct {
 	// mu guards conn against the cancel hook closing it from another goroutine.
 	mu     sync.Mutex
 	conn   net.Conn
-	reader *bufio.Reader
+	reader *bufio.Reader // reads from src
+	src    replySource
+}
+
+// replySource is what a connection's reader reads from. A request handed to it in
+// pending is written from inside the wait for the reply, through the raw descriptor:
+// reading right after writing would find no reply yet and cost a read syscall that
+// returns EAGAIN (about every other request at full speed). The write must happen
+// inside that wait, after the poller is armed: the poller is edge-triggered, so a
+// reply arriving between a plain Write and the wait would be missed.
+type replySource struct {
+	conn    net.Conn
+	raw     syscall.RawConn
+	pending []byte // request bytes still to write
+	wrote   bool   // some byte of the current request reached the connection
+	buf     []byte // destination of the current Read
+	n       int
+	err     error
+	step    func(fd uintptr) bool // s.readStep, bound once so a Read allocates nothing
+	onStall func()                // tests: called when the send buffer fills mid-request
+}
+
+func (s *replySource) reset(conn net.Conn) {
+	s.conn, s.raw, s.pending, s.wrote = conn, nil, nil, false
+	if sc, ok := conn.(syscall.Conn); ok {
+		s.raw, _ = sc.SyscallConn()
+	}
+	if s.step == nil {
+		s.step = s.readStep
+	}
+}
+
+// send writes request now when the reply cannot be awaited the raw way.
+func (s *replySource) send(request []byte) error {
+	if s.raw == nil {
+		_, err := s.conn.Write(request)
+		s.wrote = err == nil
+		return err
+	}
+	s.pending, s.wrote = request, false
+	return nil
+}
+
+func (s *replySource) Read(p []byte) (int, error) {
+	if s.raw == nil {
+		return s.conn.Read(p)
+	}
+	s.buf, s.n, s.err = p, 0, nil
+	err := s.raw.Read(s.step)
+	pending := s.pending
+	s.pending, s.buf = nil, nil
+	switch {
+	case err != nil:
+		return 0, err // deadline or closed
+	case len(pending) > 0: // the send buffer is full: finish writing the ordinary way
+		if _, err := s.conn.Write(pending); err != nil {
+			return 0, err
+		}
+		s.wrote = true
+		return s.conn.Read(p)
+	}
+	return s.n, s.err
+}
+
+// readStep runs inside the poller's wait: it writes what is pending and asks to wait
+// for the reply, or reads. It reports whether the Read is done.
+func (s *replySource) readStep(fd uintptr) bool {
+	for len(s.pending) > 0 {
+		n, err := syscall.Write(int(fd), s.pending)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			if s.onStall != nil {
+				s.onStall()
+			}
+			return true // Read finishes the write
+		case err != nil:
+			s.pending, s.err = nil, err
+			return true
+		}
+		s.pending, s.wrote = s.pending[n:], true
+		if len(s.pending) == 0 {
+			return false // wait for the reply
+		}
+	}
+	for {
+		n, err := syscall.Read(int(fd), s.buf)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return false
+		case err != nil:
+			s.err = err
+		case n == 0:
+			s.err = io.EOF
+		default:
+			s.n = n
+		}
+		return true
+	}
 }
 
 // errBodyTooLarge closes a connection whose response body is longer than picsoak reads.
@@ -212,11 +314,18 @@ func (s *wireSender) roundTrip(ctx context.Context, c *wireConn, e *wireEndpoint
 	if err := conn.SetDeadline(deadline); err != nil {
 		return 0, err
 	}
-	if _, err := conn.Write(request); err != nil {
+	// Bytes left over from the last reply would satisfy the Peek before the request is
+	// written; such a connection writes now.
+	if br.Buffered() > 0 {
+		if _, err := conn.Write(request); err != nil {
+			return 0, staleConnError{err: err}
+		}
+		c.src.wrote = true
+	} else if err := c.src.send(request); err != nil {
 		return 0, staleConnError{err: err}
 	}
 	if _, err := br.Peek(1); err != nil {
-		return 0, staleConnError{err: err, written: true}
+		return 0, staleConnError{err: err, written: c.src.wrote}
 	}
 	var keep *[]byte
 	if s.t.check != nil {
@@ -242,10 +351,11 @@ func (c *wireConn) connection(ctx context.Context, deadline time.Time) (net.Conn
 	if err != nil {
 		return nil, nil, err
 	}
+	c.src.reset(conn)
 	if c.reader == nil {
-		c.reader = bufio.NewReaderSize(conn, 16<<10)
+		c.reader = bufio.NewReaderSize(&c.src, 16<<10)
 	} else {
-		c.reader.Reset(conn)
+		c.reader.Reset(&c.src)
 	}
 	c.mu.Lock()
 	c.conn = conn

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -130,5 +131,57 @@ func BenchmarkWireSend(b *testing.B) {
 		if o, err := sender.Send(ctx); o != OutcomeOK {
 			b.Fatalf("got %s (%v), want ok", o, err)
 		}
+	}
+}
+
+// A request larger than the socket buffers cannot be written inside the wait for the
+// reply; the rest must go out the ordinary way, complete and in order.
+func TestReplySourceFinishesAWriteTheBuffersCannotHold(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	conn.(*net.TCPConn).SetWriteBuffer(64 << 10)
+	peer.(*net.TCPConn).SetReadBuffer(64 << 10)
+
+	request := make([]byte, 4<<20) // far more than both buffers hold
+	for i := range request {
+		request[i] = byte(i % 251)
+	}
+	var src replySource
+	src.reset(conn)
+	stalled := make(chan struct{})
+	src.onStall = func() { close(stalled) }
+	if err := src.send(request); err != nil {
+		t.Fatal(err)
+	}
+	received := make(chan []byte, 1)
+	go func() {
+		<-stalled // the peer reads nothing until the raw write stopped at a full buffer
+		got, _ := io.ReadAll(io.LimitReader(peer, int64(len(request))))
+		received <- got
+		peer.Write([]byte("reply"))
+	}()
+	buf := make([]byte, 64)
+	n, err := src.Read(buf)
+	if err != nil || string(buf[:n]) != "reply" {
+		t.Fatalf("Read = %q, %v; want the reply", buf[:n], err)
+	}
+	if got := <-received; !bytes.Equal(got, request) {
+		t.Errorf("peer received %d bytes, want the %d-byte request intact", len(got), len(request))
+	}
+	if !src.wrote {
+		t.Error("wrote = false after the request went out")
 	}
 }
