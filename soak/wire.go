@@ -405,21 +405,23 @@ func readResponse(br *bufio.Reader, head bool, maxBody int64, keep *[]byte) (sta
 		if len(line) == 0 {
 			break
 		}
-		name, value, found := bytes.Cut(line, []byte(":"))
-		if !found {
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 {
 			return 0, false, errMalformed(fmt.Sprintf("header line %q", line))
 		}
-		value = bytes.TrimSpace(value)
-		switch {
-		case bytes.EqualFold(name, []byte("Content-Length")):
+		// Most headers (Date, Server, Content-Type) matter not; their length tells.
+		switch name := line[:colon]; {
+		case len(name) == len("Content-Length") && bytes.EqualFold(name, []byte("Content-Length")):
+			value := bytes.TrimSpace(line[colon+1:])
 			n, err := strconv.ParseInt(string(value), 10, 64)
 			if err != nil || n < 0 {
 				return 0, false, errMalformed(fmt.Sprintf("Content-Length %q", value))
 			}
 			contentLength = n
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(value, []byte("chunked"))
-		case bytes.EqualFold(name, []byte("Connection")):
+		case len(name) == len("Transfer-Encoding") && bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			chunked = bytes.EqualFold(bytes.TrimSpace(line[colon+1:]), []byte("chunked"))
+		case len(name) == len("Connection") && bytes.EqualFold(name, []byte("Connection")):
+			value := bytes.TrimSpace(line[colon+1:])
 			if bytes.EqualFold(value, []byte("close")) {
 				keepAlive = false
 			} else if bytes.EqualFold(value, []byte("keep-alive")) {
@@ -525,8 +527,15 @@ func bodyErr(err error) error {
 	return err
 }
 
+// trimLine drops a line's ending: LF or CRLF.
 func trimLine(b []byte) []byte {
-	return bytes.TrimRight(b, "\r\n")
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+	}
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
 }
 
 func parseStatus(b []byte) (int, bool) {
