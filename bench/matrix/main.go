@@ -36,7 +36,8 @@ var (
 	vegetaBin  = flag.String("vegeta", "vegeta", "vegeta binary")
 	wrkBin     = flag.String("wrk", "wrk", "wrk binary")
 	nginxBin   = flag.String("nginx", "nginx", "nginx binary")
-	reps       = flag.Int("reps", 3, "repetitions of each measurement")
+	reps       = flag.Int("reps", 3, "repetitions of each closed-loop measurement")
+	openReps   = flag.Int("open-reps", 5, "alternating picsoak/fortio pairs of open-loop runs; a p99 on a shared VM varies more than a rate, so it gets more")
 	duration   = flag.Duration("duration", 10*time.Second, "length of each closed- and open-loop run")
 	openRate   = flag.Float64("open-rate", 20000, "arrival rate of the open-loop runs (req/s)")
 	memSmall   = flag.Int("mem-small", 1_000_000, "requests before the first RSS reading")
@@ -236,11 +237,12 @@ type fortioResult struct {
 	RetCodes map[string]float64
 }
 
-func fortio(dir string, qps string) (run, error) {
+func fortio(dir string, qps string, extra ...string) (run, error) {
 	out := filepath.Join(dir, "fortio.json")
 	// -r: fortio's default 1 ms histogram buckets would interpolate a p99 of a few ms
 	// within a whole millisecond; 10 µs buckets match picsoak's 0.1 % resolution there.
-	_, cpu, err := pinned(nil, *fortioBin, "load", "-quiet", "-qps", qps, "-c", strconv.Itoa(conns), "-t", duration.String(), "-r", "0.00001", "-p", "50,99", "-json", out, target)
+	args := append([]string{"load", "-quiet", "-qps", qps, "-c", strconv.Itoa(conns), "-t", duration.String(), "-r", "0.00001", "-p", "50,99", "-json", out}, extra...)
+	_, cpu, err := pinned(nil, *fortioBin, append(args, target)...)
 	if err != nil {
 		return run{}, err
 	}
@@ -332,11 +334,17 @@ func runMatrix(dir string) (bool, error) {
 			cpu[n] = append(cpu[n], r.cpuPerRequest()*1e6)
 			fmt.Fprintf(os.Stderr, "  closed %-8s %9.0f req/s  %6.1f µs CPU/req\n", n, r.rps, r.cpuPerRequest()*1e6)
 		}
+	}
+	for i := range *openReps {
+		fmt.Fprintf(os.Stderr, "open-loop pair %d of %d\n", i+1, *openReps)
 		p, err := openPicsoak(dir)
 		if err != nil {
 			return false, err
 		}
-		f, err := fortio(dir, strconv.FormatFloat(*openRate, 'f', -1, 64))
+		// -uniform spreads the connections' schedules evenly, the arrival process of
+		// picsoak's pacer; without it fortio's 50 connections fire together every
+		// 50/rate seconds, a different load with queueing of its own.
+		f, err := fortio(dir, strconv.FormatFloat(*openRate, 'f', -1, 64), "-uniform")
 		if err != nil {
 			return false, err
 		}
@@ -356,7 +364,7 @@ func runMatrix(dir string) (bool, error) {
 		fmt.Printf("| %s | %.0f (%s) | %.1f µs (%s) | %.2f | %.2f |\n", n, rps[n].median(), rps[n].rangeText("%.0f"),
 			cpu[n].median(), cpu[n].rangeText("%.1f"), rps["picsoak"].median()/rps[n].median(), cpu[n].median()/cpu["picsoak"].median())
 	}
-	fmt.Printf("\n### Open loop at %.0f req/s, %d connections, %s\n\n", *openRate, conns, duration)
+	fmt.Printf("\n### Open loop at %.0f req/s, %d connections, %s, %d alternating pairs (median, min – max)\n\n", *openRate, conns, duration, *openReps)
 	fmt.Println("| generator | achieved req/s | p99 from the actual send | p99 from the intended start |\n|---|---|---|---|")
 	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s | %s |\n", openPS.median(), openPS.rangeText("%.1f"), openPSP99.msText(), openPSP99Due.msText())
 	fmt.Printf("| fortio | %.1f (%s) | %s | not measured |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), openFortioP99.msText())
