@@ -198,6 +198,7 @@ func faultRows() []faultRow {
 				})
 			},
 			timeout: time.Second, want: counts(OutcomeConnError, faultRequests), verdict: VerdictFail,
+			errText: "read tcp 127.0.0.1", // the operation and addresses, not a bare errno
 		},
 		// 4: a valid head, then the body one byte per second: the request timeout
 		// covers the body, so every request ends at the timeout.

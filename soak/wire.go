@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -88,15 +89,22 @@ func (s *replySource) reset(conn net.Conn) {
 	}
 }
 
-// send writes request now when the reply cannot be awaited the raw way.
-func (s *replySource) send(request []byte) error {
-	if s.raw == nil {
+// send hands request to the next Read, or writes it at once when asked to or when
+// the connection has no raw descriptor.
+func (s *replySource) send(request []byte, now bool) error {
+	if now || s.raw == nil {
 		_, err := s.conn.Write(request)
 		s.wrote = err == nil
 		return err
 	}
 	s.pending, s.wrote = request, false
 	return nil
+}
+
+// opError wraps a raw syscall error the way net.Conn's methods do, so reports name
+// the operation and the addresses.
+func (s *replySource) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: s.conn.LocalAddr(), Addr: s.conn.RemoteAddr(), Err: os.NewSyscallError(op, err)}
 }
 
 func (s *replySource) Read(p []byte) (int, error) {
@@ -134,7 +142,7 @@ func (s *replySource) readStep(fd uintptr) bool {
 			}
 			return true // Read finishes the write
 		case err != nil:
-			s.pending, s.err = nil, err
+			s.pending, s.err = nil, s.opError("write", err)
 			return true
 		}
 		s.pending, s.wrote = s.pending[n:], true
@@ -150,7 +158,7 @@ func (s *replySource) readStep(fd uintptr) bool {
 		case err == syscall.EAGAIN:
 			return false
 		case err != nil:
-			s.err = err
+			s.err = s.opError("read", err)
 		case n == 0:
 			s.err = io.EOF
 		default:
@@ -315,13 +323,8 @@ func (s *wireSender) roundTrip(ctx context.Context, c *wireConn, e *wireEndpoint
 		return 0, err
 	}
 	// Bytes left over from the last reply would satisfy the Peek before the request is
-	// written; such a connection writes now.
-	if br.Buffered() > 0 {
-		if _, err := conn.Write(request); err != nil {
-			return 0, staleConnError{err: err}
-		}
-		c.src.wrote = true
-	} else if err := c.src.send(request); err != nil {
+	// written; such a connection writes at once.
+	if err := c.src.send(request, br.Buffered() > 0); err != nil {
 		return 0, staleConnError{err: err}
 	}
 	if _, err := br.Peek(1); err != nil {

@@ -163,7 +163,7 @@ func TestReplySourceFinishesAWriteTheBuffersCannotHold(t *testing.T) {
 	src.reset(conn)
 	stalled := make(chan struct{})
 	src.onStall = func() { close(stalled) }
-	if err := src.send(request); err != nil {
+	if err := src.send(request, false); err != nil {
 		t.Fatal(err)
 	}
 	received := make(chan []byte, 1)
