@@ -352,7 +352,7 @@ func runMatrix(dir string) (bool, error) {
 		openFortioRPS, openFortioP99 = append(openFortioRPS, f.rps), append(openFortioP99, f.p99)
 		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s (from intended start %s); fortio %9.1f req/s p99 %s\n", p.rps, ms(p.p99), ms(p.p99Due), f.rps, ms(f.p99))
 	}
-	memSmallRSS, memLargeRSS, scrapeMax, err := memoryAndScrape(dir)
+	mem, scrapeMax, err := memoryAndScrape(dir)
 	if err != nil {
 		return false, err
 	}
@@ -369,8 +369,8 @@ func runMatrix(dir string) (bool, error) {
 	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s | %s |\n", openPS.median(), openPS.rangeText("%.1f"), openPSP99.msText(), openPSP99Due.msText())
 	fmt.Printf("| fortio | %.1f (%s) | %s | not measured |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), openFortioP99.msText())
 	fmt.Printf("\n### Memory and scrapes\n\n| figure | value |\n|---|---|\n")
-	fmt.Printf("| RSS after %d requests | %.1f MiB |\n| RSS after %d requests | %.1f MiB |\n| slowest /metrics scrape during a closed-loop cycle | %s |\n",
-		*memSmall, memSmallRSS/(1<<20), *memLarge, memLargeRSS/(1<<20), scrapeMax)
+	fmt.Printf("| RSS after %.0f requests | %.1f MiB |\n| RSS after %.0f requests | %.1f MiB |\n| slowest /metrics scrape during a closed-loop cycle | %s |\n",
+		mem.smallAfter, mem.small/(1<<20), mem.largeAfter, mem.large/(1<<20), scrapeMax)
 
 	p99Diff := math.Abs(openPSP99.median() - openFortioP99.median())
 	goals := []goal{
@@ -382,7 +382,7 @@ func runMatrix(dir string) (bool, error) {
 		{"open loop ≥ 99.5 % of the rate", fmt.Sprintf("%.2f %%", 100*openPS.median() / *openRate), "≥ 99.50 %", openPS.median() >= 0.995**openRate},
 		{"open-loop p99 agrees with fortio's (both from the actual send)", fmt.Sprintf("%s vs %s", ms(openPSP99.median()), ms(openFortioP99.median())), "within 20 % or 100 µs",
 			p99Diff <= math.Max(0.2*openFortioP99.median(), 100e-6)},
-		{"RSS flat from 1 M to 10 M requests", fmt.Sprintf("%+.1f %%", 100*(memLargeRSS/memSmallRSS-1)), "≤ +5 %", memLargeRSS <= 1.05*memSmallRSS},
+		{"RSS flat from 1 M to 10 M requests", fmt.Sprintf("%+.1f %%", 100*(mem.large/mem.small-1)), "≤ +5 %", mem.large <= 1.05*mem.small},
 		{"/metrics under load", scrapeMax.String(), "< 50ms", scrapeMax < 50*time.Millisecond},
 	}
 	fmt.Println("\n### Goals\n\n| goal | got | want | met |\n|---|---|---|---|")
@@ -409,23 +409,26 @@ func ms(s float64) string {
 // memoryAndScrape runs picsoak serve with back-to-back burst cycles of mem-small
 // requests, reads its RSS after the first and after mem-large requests, and times
 // /metrics scrapes while cycles run.
-func memoryAndScrape(dir string) (small, large float64, slowest time.Duration, err error) {
+// rssReadings are the daemon's RSS (bytes) after a small and a large number of requests.
+type rssReadings struct{ small, smallAfter, large, largeAfter float64 }
+
+func memoryAndScrape(dir string) (mem rssReadings, slowest time.Duration, err error) {
 	perCycle := *memSmall
 	cycles := *memLarge / perCycle
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, 0, 0, err
+		return mem, 0, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command("taskset", "-c", genCore, *picsoakBin, "serve")
 	cmd.Env = append(os.Environ(), "PICSOAK_TARGET_URL="+target, "PICSOAK_LISTEN_ADDR="+addr, "PICSOAK_LOG_LEVEL=error",
 		"PICSOAK_REPORT_DIR="+filepath.Join(dir, "serve-reports"), "PICSOAK_TARGET_SETTLE_TIME=0s",
-		"PICSOAK_SUSTAINED_SCHEDULE=off", "PICSOAK_STREAMS_SCHEDULE=off", "PICSOAK_BURST_SCHEDULE=@every 1s",
+		"PICSOAK_SUSTAINED_SCHEDULE=off", "PICSOAK_STREAMS_SCHEDULE=off", "PICSOAK_BURST_SCHEDULE=@every 2s",
 		"PICSOAK_BURST_COUNT=1", "PICSOAK_BURST_SIZE="+strconv.Itoa(perCycle), "PICSOAK_BURST_WORKERS="+strconv.Itoa(conns), "PICSOAK_BURST_COOLDOWN=0s")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return 0, 0, 0, err
+		return mem, 0, err
 	}
 	defer func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -434,6 +437,10 @@ func memoryAndScrape(dir string) (small, large float64, slowest time.Duration, e
 	fmt.Fprintf(os.Stderr, "memory: %d cycles of %d requests\n", cycles, perCycle)
 	client := &http.Client{Timeout: 5 * time.Second}
 	deadline := time.Now().Add(time.Duration(cycles) * time.Minute)
+	// RSS is read between cycles, once the daemon has handed the cycle's garbage back
+	// (it frees memory just after a cycle's counters move): two scrapes 100 ms apart
+	// that both show no cycle running and the same count of finished cycles.
+	var idleDone float64 = -1
 	for time.Now().Before(deadline) {
 		start := time.Now()
 		body, err := scrape(client, "http://"+addr+"/metrics")
@@ -442,26 +449,34 @@ func memoryAndScrape(dir string) (small, large float64, slowest time.Duration, e
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		if strings.Contains(body, `picsoak_cycle_in_progress{cycle="burst"} 1`) {
+		running := strings.Contains(body, `picsoak_cycle_in_progress{cycle="burst"} 1`)
+		if running {
 			slowest = max(slowest, took)
 		}
 		done := counterValue(body, `picsoak_cycles_total{cycle="burst",verdict="pass"}`)
-		if done >= 1 && small == 0 {
-			if small, err = rss(cmd.Process.Pid); err != nil {
-				return 0, 0, 0, err
-			}
-			fmt.Fprintf(os.Stderr, "  RSS after %d requests: %.1f MiB\n", perCycle, small/(1<<20))
+		settled := !running && done == idleDone
+		idleDone = -1
+		if !running {
+			idleDone = done
 		}
-		if done >= float64(cycles) {
-			if large, err = rss(cmd.Process.Pid); err != nil {
-				return 0, 0, 0, err
+		if settled && done >= 1 && mem.small == 0 {
+			if mem.small, err = rss(cmd.Process.Pid); err != nil {
+				return mem, 0, err
 			}
-			fmt.Fprintf(os.Stderr, "  RSS after %d requests: %.1f MiB\n", cycles*perCycle, large/(1<<20))
-			return small, large, slowest, nil
+			mem.smallAfter = done * float64(perCycle)
+			fmt.Fprintf(os.Stderr, "  RSS after %.0f requests: %.1f MiB\n", mem.smallAfter, mem.small/(1<<20))
 		}
-		time.Sleep(200 * time.Millisecond)
+		if settled && done >= float64(cycles) {
+			if mem.large, err = rss(cmd.Process.Pid); err != nil {
+				return mem, 0, err
+			}
+			mem.largeAfter = done * float64(perCycle)
+			fmt.Fprintf(os.Stderr, "  RSS after %.0f requests: %.1f MiB\n", mem.largeAfter, mem.large/(1<<20))
+			return mem, slowest, nil
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return 0, 0, 0, errors.New("memory run did not finish in time")
+	return mem, 0, errors.New("memory run did not finish in time")
 }
 
 func scrape(c *http.Client, url string) (string, error) {
