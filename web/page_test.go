@@ -40,6 +40,10 @@ func storedResults(t *testing.T, n int) *soak.ReportStore {
 			}
 			r.End = r.Start.Add(10 * time.Second)
 			switch k {
+			case soak.Sustained:
+				r.ServiceTime = &soak.LatencySummary{Count: 1000, Min: 0.0005, Max: 0.02, Quantiles: []soak.QuantileValue{
+					{Quantile: 0.5, Seconds: 0.001}, {Quantile: 0.99, Seconds: 0.005}, {Quantile: 1, Seconds: 0.02},
+				}}
 			case soak.Burst:
 				r.Burst = &soak.BurstDetail{Bursts: []soak.BurstStat{{Index: 0, RPS: 900}, {Index: 1, RPS: 1100}, {Index: 2, RPS: 1000}}}
 			case soak.Streams:
@@ -140,6 +144,13 @@ func TestPageShowsEveryCycleWithPlotsFromReports(t *testing.T) {
 	// min, five quantiles below 1, and the maximum.
 	if !strings.Contains(plots["latency-sustained"], `data-points="7"`) || !strings.Contains(plots["latency-sustained"], "report") {
 		t.Errorf("latency-sustained is not the 7-point curve from the report:\n%s", plots["latency-sustained"])
+	}
+	// The sustained report's service time is a second curve: min, p50, p99, max.
+	if !strings.Contains(plots["latency-sustained"], `data-name="service time" data-points="4"`) {
+		t.Errorf("latency-sustained lacks the 4-point service-time curve:\n%s", plots["latency-sustained"])
+	}
+	if strings.Contains(plots["latency-burst"], "service time") {
+		t.Errorf("latency-burst plots a service time, which only open-model cycles have")
 	}
 	for _, want := range []string{
 		`<span class="state-running">running</span>`,

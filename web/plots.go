@@ -67,12 +67,18 @@ func latencyPlot(kind soak.Kind, r *soak.Result) template.HTML {
 			pts = summaryCurve(r.Latency)
 		}
 	}
+	series := []svgplot.Series{{Name: "latency", Points: pts}}
+	// Open-model cycles also know each request's service time; the gap between the
+	// curves is time requests waited for picsoak itself.
+	if r != nil && r.ServiceTime != nil && r.ServiceTime.Count > 0 {
+		series = append(series, svgplot.Series{Name: "service time", Points: summaryCurve(*r.ServiceTime)})
+	}
 	return svgplot.Line{
 		ID:     "latency-" + kind.String(),
 		Title:  fmt.Sprintf("Latency by percentile, last cycle (%s)", source),
 		X:      svgplot.Axis{Scale: svgplot.Percentile, Label: "percentile"},
 		Y:      svgplot.Axis{Label: "ms", FromZero: true},
-		Series: []svgplot.Series{{Name: "latency", Points: pts}},
+		Series: series,
 	}.SVG()
 }
 
