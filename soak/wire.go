@@ -81,7 +81,7 @@ type replySource struct {
 
 func (s *replySource) reset(conn net.Conn) {
 	s.conn, s.raw, s.pending, s.wrote = conn, nil, nil, false
-	if sc, ok := conn.(syscall.Conn); ok {
+	if sc, ok := conn.(syscall.Conn); ok && rawIO {
 		s.raw, _ = sc.SyscallConn()
 	}
 	if s.step == nil {
@@ -132,7 +132,7 @@ func (s *replySource) Read(p []byte) (int, error) {
 // for the reply, or reads. It reports whether the Read is done.
 func (s *replySource) readStep(fd uintptr) bool {
 	for len(s.pending) > 0 {
-		n, err := syscall.Write(int(fd), s.pending)
+		n, err := sysWrite(fd, s.pending)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -151,7 +151,7 @@ func (s *replySource) readStep(fd uintptr) bool {
 		}
 	}
 	for {
-		n, err := syscall.Read(int(fd), s.buf)
+		n, err := sysRead(fd, s.buf)
 		switch {
 		case err == syscall.EINTR:
 			continue
