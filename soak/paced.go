@@ -82,26 +82,15 @@ func (c *cycle) paced(ctx context.Context, ws []pacedWorker, rate float64, d tim
 	}
 	started.Wait()
 
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	sleep := newSleeper(time.Duration(float64(time.Second) / rate))
+	defer sleep.close()
 	start := time.Now()
 pace:
 	for i := range run.planned {
 		offset := pacer.Due(i)
 		due := start.Add(offset)
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				break pace
-			}
-		} else {
-			select {
-			case <-ctx.Done():
-				break pace
-			default:
-			}
+		if !sleep.until(ctx, due) {
+			break pace
 		}
 		tok := pacedToken{due: due, seg: int(offset * segments / d)}
 		select {
