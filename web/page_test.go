@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -262,5 +263,21 @@ func TestFormatSeconds(t *testing.T) {
 		if got := formatSeconds(tt.s); got != tt.want {
 			t.Errorf("formatSeconds(%g): got %q, want %q", tt.s, got, tt.want)
 		}
+	}
+}
+
+// A report of 50 requests cannot resolve its p99.9: the curve stops at 99 %, where the
+// HDR curve of the same cycle stops too.
+func TestSummaryCurveStopsWhereTheCountStopsResolving(t *testing.T) {
+	s := soak.LatencySummary{Count: 50, Min: 0.001, Max: 0.05, Quantiles: []soak.QuantileValue{
+		{Quantile: 0.5, Seconds: 0.002}, {Quantile: 0.9, Seconds: 0.004}, {Quantile: 0.95, Seconds: 0.005},
+		{Quantile: 0.99, Seconds: 0.01}, {Quantile: 0.999, Seconds: 0.03}, {Quantile: 1, Seconds: 0.05},
+	}}
+	pts := summaryCurve(s)
+	if len(pts) != 6 {
+		t.Fatalf("got %d points %v, want 6: min, p50, p90, p95, p99, max", len(pts), pts)
+	}
+	if last := pts[len(pts)-1]; math.Abs(last.X-0.99) > 1e-9 || last.Y != 50 {
+		t.Errorf("last point = %+v, want the 50 ms maximum at 99 %%", last)
 	}
 }

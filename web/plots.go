@@ -25,8 +25,7 @@ func percentileCurve(h *hdrhistogram.Histogram) []svgplot.Point {
 	if n == 0 {
 		return nil
 	}
-	// Past 1-1/n every quantile is the maximum; beyond that the curve would only repeat it.
-	top := math.Max(2, math.Log10(float64(n)))
+	top := resolvedDecades(n)
 	var pts []svgplot.Point
 	for i := 0; float64(i)*percentileStep < top-1e-9; i++ {
 		q := 1 - math.Pow(10, -float64(i)*percentileStep)
@@ -35,6 +34,11 @@ func percentileCurve(h *hdrhistogram.Histogram) []svgplot.Point {
 	return append(pts, svgplot.Point{X: 1 - math.Pow(10, -top), Y: usToMS(h.Max())})
 }
 
+// resolvedDecades is how far, in decades of the log percentile axis, a curve of n
+// values goes: past 1-1/n every quantile is the maximum and would only repeat it.
+// At least to 99 %, so that small cycles share the axis of large ones.
+func resolvedDecades(n int64) float64 { return math.Max(2, math.Log10(float64(n))) }
+
 // summaryCurve is the fallback for results read back from reports, which keep only
 // the summary quantiles: min at 0 %, each quantile, and the maximum at the end.
 func summaryCurve(s soak.LatencySummary) []svgplot.Point {
@@ -42,15 +46,13 @@ func summaryCurve(s soak.LatencySummary) []svgplot.Point {
 		return nil
 	}
 	pts := []svgplot.Point{{X: 0, Y: s.Min * 1e3}}
-	last := 0.99
+	top := resolvedDecades(s.Count)
 	for _, q := range s.Quantiles {
-		if q.Quantile < 1 {
+		if q.Quantile < 1 && -math.Log10(1-q.Quantile) <= top+1e-9 {
 			pts = append(pts, svgplot.Point{X: q.Quantile, Y: q.Seconds * 1e3})
-			last = max(last, q.Quantile)
 		}
 	}
 	// Like percentileCurve, the maximum sits where the count stops resolving quantiles.
-	top := math.Max(-math.Log10(1-last), math.Log10(float64(s.Count)))
 	return append(pts, svgplot.Point{X: 1 - math.Pow(10, -top), Y: s.Max * 1e3})
 }
 
@@ -74,9 +76,10 @@ func latencyPlot(kind soak.Kind, r *soak.Result) template.HTML {
 		series = append(series, svgplot.Series{Name: "service time", Points: summaryCurve(*r.ServiceTime)})
 	}
 	return svgplot.Line{
-		ID:     "latency-" + kind.String(),
-		Title:  fmt.Sprintf("Latency by percentile, last cycle (%s)", source),
-		X:      svgplot.Axis{Scale: svgplot.Percentile, Label: "percentile"},
+		ID:    "latency-" + kind.String(),
+		Title: "Latency by percentile, last cycle",
+		// The source goes below, leaving the title row room for a legend.
+		X:      svgplot.Axis{Scale: svgplot.Percentile, Label: "percentile (" + source + ")"},
 		Y:      svgplot.Axis{Label: "ms", FromZero: true},
 		Series: series,
 	}.SVG()
