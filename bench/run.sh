@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Performance matrix of issue 4: picsoak against nginx next to wrk, fortio and vegeta,
 # in one run, with the goals checked. Needs both cores quietly; not part of CI.
-#   bench/run.sh                      # full: 3 closed-loop repetitions and 5 open-loop pairs of 10 s, 1 M and 10 M requests
+#   bench/run.sh                      # full: 5 closed-loop repetitions and 5 open-loop pairs of 10 s, 1 M and 10 M requests
 #   bench/run.sh -reps 1 -open-reps 1 -duration 3s -mem-small 200000 -mem-large 1000000   # a quick look
 # Exits non-zero when a goal is missed.
 set -euo pipefail

@@ -36,7 +36,7 @@ var (
 	vegetaBin  = flag.String("vegeta", "vegeta", "vegeta binary")
 	wrkBin     = flag.String("wrk", "wrk", "wrk binary")
 	nginxBin   = flag.String("nginx", "nginx", "nginx binary")
-	reps       = flag.Int("reps", 3, "repetitions of each closed-loop measurement")
+	reps       = flag.Int("reps", 5, "repetitions of each closed-loop measurement; more than the issue's 3, because a rate on a shared VM varies ±15 % run to run")
 	openReps   = flag.Int("open-reps", 5, "alternating picsoak/fortio pairs of open-loop runs; a p99 on a shared VM varies more than a rate, so it gets more")
 	duration   = flag.Duration("duration", 10*time.Second, "length of each closed- and open-loop run")
 	openRate   = flag.Float64("open-rate", 20000, "arrival rate of the open-loop runs (req/s)")
