@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/picsoak/picsoak/e2e"
 )
 
@@ -64,22 +62,11 @@ type testFile struct {
 	} `yaml:"tests"`
 }
 
-func readYAML(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, v); err != nil {
-		t.Fatalf("parse %s: %v", path, err)
-	}
-}
-
 // alertNames lists the alerts of the rule file in file order, each once.
 func alertNames(t *testing.T) []string {
 	t.Helper()
 	var rf ruleFile
-	readYAML(t, rulesFile, &rf)
+	e2e.ReadYAML(t, rulesFile, &rf)
 	var names []string
 	for _, g := range rf.Groups {
 		for _, r := range g.Rules {
@@ -99,7 +86,7 @@ func alertNames(t *testing.T) []string {
 // fires cannot pass.
 func TestEveryAlertFiresAndStaysQuiet(t *testing.T) {
 	var tf testFile
-	readYAML(t, testsFile, &tf)
+	e2e.ReadYAML(t, testsFile, &tf)
 	if !slices.Contains(tf.RuleFiles, rulesFile) {
 		t.Fatalf("%s rule_files: got %v, want it to include %s", testsFile, tf.RuleFiles, rulesFile)
 	}
@@ -133,7 +120,7 @@ func TestEveryAlertFiresAndStaysQuiet(t *testing.T) {
 // runbook is, and has a severity to route on.
 func TestAlertsAreAnnotated(t *testing.T) {
 	var rf ruleFile
-	readYAML(t, rulesFile, &rf)
+	e2e.ReadYAML(t, rulesFile, &rf)
 	template := regexp.MustCompile(`\{\{.*\}\}`)
 	for _, g := range rf.Groups {
 		for _, r := range g.Rules {

@@ -281,7 +281,7 @@ func buildPicsoak(t *testing.T, root, dir string) string {
 func writePrometheusConfig(t *testing.T, root, dir string, targets map[string]string, amAddr string) string {
 	t.Helper()
 	var cfg map[string]any
-	readYAML(t, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"), &cfg)
+	ReadYAML(t, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"), &cfg)
 	global := cfg["global"].(map[string]any)
 	global["scrape_interval"], global["evaluation_interval"] = "1s", "1s"
 
@@ -313,7 +313,7 @@ func writePrometheusConfig(t *testing.T, root, dir string, targets map[string]st
 func writeAlertmanagerConfig(t *testing.T, root, dir, url string) string {
 	t.Helper()
 	var cfg map[string]any
-	readYAML(t, filepath.Join(root, "deploy", "alertmanager", "alertmanager.yml"), &cfg)
+	ReadYAML(t, filepath.Join(root, "deploy", "alertmanager", "alertmanager.yml"), &cfg)
 	var fix func(r map[string]any)
 	fix = func(r map[string]any) {
 		for k, v := range map[string]string{"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"} {
@@ -353,7 +353,7 @@ func ruleNames(t *testing.T, file string) []string {
 			} `yaml:"rules"`
 		} `yaml:"groups"`
 	}
-	readYAML(t, file, &rf)
+	ReadYAML(t, file, &rf)
 	var names []string
 	for _, g := range rf.Groups {
 		for _, r := range g.Rules {
@@ -362,17 +362,6 @@ func ruleNames(t *testing.T, file string) []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-func readYAML(t *testing.T, file string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, v); err != nil {
-		t.Fatalf("parse %s: %v", file, err)
-	}
 }
 
 func writeYAML(t *testing.T, file string, v any) string {

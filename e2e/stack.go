@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // toolPackages names the Debian package of each tool the tests run.
@@ -65,6 +67,18 @@ func RepoRoot(t testing.TB) string {
 		t.Fatal("runtime.Caller: got no file, want e2e/stack.go")
 	}
 	return filepath.Dir(filepath.Dir(file))
+}
+
+// ReadYAML decodes the YAML file at path into v, failing the test when it cannot.
+func ReadYAML(t testing.TB, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("parse %s: %v", path, err)
+	}
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.

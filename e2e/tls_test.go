@@ -21,7 +21,7 @@ func TestPrometheusScrapesOverTLSWithBasicAuth(t *testing.T) {
 	// The example's hash is of "change-me".
 	w := NewWebTLS(t, dir, "prometheus", "change-me")
 	var webCfg map[string]any
-	readYAML(t, filepath.Join(root, "deploy", "picsoak", "web-config.example.yml"), &webCfg)
+	ReadYAML(t, filepath.Join(root, "deploy", "picsoak", "web-config.example.yml"), &webCfg)
 	tlsCfg := webCfg["tls_server_config"].(map[string]any)
 	tlsCfg["cert_file"], tlsCfg["key_file"] = w.CAFile, w.KeyFile
 	webConfig := writeYAML(t, filepath.Join(dir, "example-web-config.yml"), webCfg)

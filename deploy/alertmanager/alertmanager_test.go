@@ -3,13 +3,10 @@
 package alertmanager
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"testing"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/picsoak/picsoak/e2e"
 )
@@ -36,7 +33,7 @@ func TestRouteAndInhibitions(t *testing.T) {
 			Target []string `yaml:"target_matchers"`
 		} `yaml:"inhibit_rules"`
 	}
-	read(t, "alertmanager.yml", &cfg)
+	e2e.ReadYAML(t, "alertmanager.yml", &cfg)
 	for _, l := range []string{"alertname", "cycle"} {
 		if !slices.Contains(cfg.Route.GroupBy, l) {
 			t.Errorf("route group_by: got %v, want it to include %s", cfg.Route.GroupBy, l)
@@ -50,7 +47,7 @@ func TestRouteAndInhibitions(t *testing.T) {
 			} `yaml:"rules"`
 		} `yaml:"groups"`
 	}
-	read(t, filepath.Join(e2e.RepoRoot(t), "alerts", "picsoak.rules.yml"), &rules)
+	e2e.ReadYAML(t, filepath.Join(e2e.RepoRoot(t), "alerts", "picsoak.rules.yml"), &rules)
 	var alerts []string
 	for _, g := range rules.Groups {
 		for _, r := range g.Rules {
@@ -64,16 +61,5 @@ func TestRouteAndInhibitions(t *testing.T) {
 				t.Errorf("inhibit rule matcher %s: got no alert %s in alerts/picsoak.rules.yml", m, n[1])
 			}
 		}
-	}
-}
-
-func read(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, v); err != nil {
-		t.Fatalf("parse %s: %v", path, err)
 	}
 }

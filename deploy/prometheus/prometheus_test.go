@@ -89,13 +89,7 @@ func TestScrapeTargets(t *testing.T) {
 
 func readConfig(t *testing.T) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile("prometheus.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var cfg map[string]any
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		t.Fatalf("parse prometheus.yml: %v", err)
-	}
+	e2e.ReadYAML(t, "prometheus.yml", &cfg)
 	return cfg
 }
