@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rawServer answers every request on a connection with reply, allocating nothing per
@@ -183,5 +184,59 @@ func TestReplySourceFinishesAWriteTheBuffersCannotHold(t *testing.T) {
 	}
 	if !src.wrote {
 		t.Error("wrote = false after the request went out")
+	}
+}
+
+// A kept-alive connection keeps its deadline across requests (within 1/64 of the
+// timeout); a request on it must still time out, and never before its own timeout,
+// however long the connection has been in use.
+func TestWireSenderTimesOutOnAReusedConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	stall, release := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReader(conn)
+		for {
+			for {
+				line, err := br.ReadSlice('\n')
+				if err != nil {
+					return
+				}
+				if len(bytes.TrimRight(line, "\r\n")) == 0 {
+					break
+				}
+			}
+			select {
+			case <-stall:
+				<-release // hold the reply until the test ends
+				return
+			default:
+				conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			}
+		}
+	}()
+	const timeout = 200 * time.Millisecond
+	sender := newTestTarget(t, "http://"+ln.Addr().String()+"/", func(c *TargetConfig) { c.Timeout = timeout }).NewSender(-1)
+	// Use the connection for longer than the timeout, so that a deadline kept from its
+	// first request would cut the last one short.
+	for first := time.Now(); time.Since(first) < 2*timeout; {
+		if o, err := sender.Send(context.Background()); o != OutcomeOK {
+			t.Fatalf("got %s (%v), want ok", o, err)
+		}
+	}
+	close(stall)
+	start := time.Now()
+	o, err := sender.Send(context.Background())
+	if elapsed := time.Since(start); o != OutcomeTimeout || elapsed < timeout {
+		t.Fatalf("unanswered request on a reused connection: got %s (%v) after %v, want %s after at least %v", o, err, elapsed, OutcomeTimeout, timeout)
 	}
 }
