@@ -415,21 +415,19 @@ func readResponse(br *bufio.Reader, head bool, maxBody int64, keep *[]byte) (sta
 			return 0, false, errMalformed(fmt.Sprintf("header line %q", line))
 		}
 		// Most headers (Date, Server, Content-Type) matter not; their length tells.
-		switch name := line[:colon]; {
-		case len(name) == len("Content-Length") && bytes.EqualFold(name, []byte("Content-Length")):
-			value := bytes.TrimSpace(line[colon+1:])
-			n, err := strconv.ParseInt(string(value), 10, 64)
-			if err != nil || n < 0 {
+		switch name, value := line[:colon], trimOWS(line[colon+1:]); {
+		case tokenIs(name, "content-length"):
+			n, ok := parseLength(value)
+			if !ok {
 				return 0, false, errMalformed(fmt.Sprintf("Content-Length %q", value))
 			}
 			contentLength = n
-		case len(name) == len("Transfer-Encoding") && bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			chunked = bytes.EqualFold(bytes.TrimSpace(line[colon+1:]), []byte("chunked"))
-		case len(name) == len("Connection") && bytes.EqualFold(name, []byte("Connection")):
-			value := bytes.TrimSpace(line[colon+1:])
-			if bytes.EqualFold(value, []byte("close")) {
+		case tokenIs(name, "transfer-encoding"):
+			chunked = tokenIs(value, "chunked")
+		case tokenIs(name, "connection"):
+			if tokenIs(value, "close") {
 				keepAlive = false
-			} else if bytes.EqualFold(value, []byte("keep-alive")) {
+			} else if tokenIs(value, "keep-alive") {
 				keepAlive = true
 			}
 		}
@@ -541,6 +539,50 @@ func trimLine(b []byte) []byte {
 		b = b[:n-1]
 	}
 	return b
+}
+
+// tokenIs reports whether b is lower, ignoring ASCII case: header names and the
+// values picsoak reads are ASCII tokens (RFC 9110), so no Unicode folding applies.
+func tokenIs(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// trimOWS drops the optional white space around a header value.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// parseLength parses a Content-Length: 1*DIGIT, at most 18 of them so it cannot
+// overflow.
+func parseLength(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 func parseStatus(b []byte) (int, bool) {

@@ -88,6 +88,11 @@ func TestReadResponseBodies(t *testing.T) {
 		{"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
 		{"bad status", "HTTP/1.1 2x0 OK\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
 		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"names and values in any case, tabs around values", "HTTP/1.1 200 OK\r\ncontent-LENGTH:\t2 \r\nCONNECTION: Close\r\n\r\nok", 100, 200, false, "", ""},
+		{"chunked in upper case", "HTTP/1.1 200 OK\r\nTRANSFER-ENCODING: Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nNEXT", 100, 200, true, "", "NEXT"},
+		{"signed length", "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", 100, 0, false, "malformed HTTP response", ""},
+		{"length that would overflow", "HTTP/1.1 200 OK\r\nContent-Length: 9999999999999999999\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"empty length", "HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,5 +243,20 @@ func TestWireSenderTimesOutOnAReusedConnection(t *testing.T) {
 	o, err := sender.Send(context.Background())
 	if elapsed := time.Since(start); o != OutcomeTimeout || elapsed < timeout {
 		t.Fatalf("unanswered request on a reused connection: got %s (%v) after %v, want %s after at least %v", o, err, elapsed, OutcomeTimeout, timeout)
+	}
+}
+
+// BenchmarkReadResponse parses nginx's reply to the bench's request.
+func BenchmarkReadResponse(b *testing.B) {
+	reply := "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Fri, 27 Nov 2026 05:40:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
+	sr := strings.NewReader(reply)
+	br := bufio.NewReaderSize(sr, 16<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		sr.Reset(reply)
+		br.Reset(sr)
+		if _, _, err := readResponse(br, false, 1<<20, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
