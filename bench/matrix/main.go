@@ -286,6 +286,41 @@ func closedVegeta(dir string) (run, error) {
 	return run{rps: rep.Throughput, requests: rep.Requests, cpu: cpu}, nil
 }
 
+// coreTimes are one core's counters from /proc/stat, in clock ticks.
+type coreTimes struct{ busy, idle uint64 }
+
+// readCoreTimes reads core's line of /proc/stat. Busy is user, nice, system, irq and
+// softirq; idle includes iowait. Steal (the host running something else) is neither.
+func readCoreTimes(core string) (coreTimes, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return coreTimes{}, err
+	}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) < 8 || f[0] != "cpu"+core {
+			continue
+		}
+		var v [7]uint64 // user nice system idle iowait irq softirq
+		for i := range v {
+			if v[i], err = strconv.ParseUint(f[i+1], 10, 64); err != nil {
+				return coreTimes{}, fmt.Errorf("/proc/stat %s: %w", f[0], err)
+			}
+		}
+		return coreTimes{busy: v[0] + v[1] + v[2] + v[5] + v[6], idle: v[3] + v[4]}, nil
+	}
+	return coreTimes{}, fmt.Errorf("/proc/stat has no line for cpu%s", core)
+}
+
+// busySince is the fraction of the core's time since before that it was busy.
+func (t coreTimes) busySince(before coreTimes) float64 {
+	busy, idle := t.busy-before.busy, t.idle-before.idle
+	if busy+idle == 0 {
+		return 0
+	}
+	return float64(busy) / float64(busy+idle)
+}
+
 // series collects one figure over the repetitions.
 type series []float64
 
@@ -313,9 +348,10 @@ type goal struct {
 }
 
 func runMatrix(dir string) (bool, error) {
-	names := []string{"picsoak", "wrk", "fortio", "vegeta"}
+	names := []string{"picsoak", "fortio", "wrk", "vegeta"}
 	rps := map[string]series{}
 	cpu := map[string]series{}
+	nginxBusy := map[string]series{}
 	var openPS, openPSP99, openPSP99Due, openFortioP99, openFortioRPS series
 	for i := range *reps {
 		fmt.Fprintf(os.Stderr, "repetition %d of %d\n", i+1, *reps)
@@ -325,14 +361,31 @@ func runMatrix(dir string) (bool, error) {
 			"fortio":  func() (run, error) { return fortio(dir, "0") },
 			"vegeta":  func() (run, error) { return closedVegeta(dir) },
 		}
-		for _, n := range names {
+		// The machine's speed drifts between runs. picsoak runs next to fortio, the
+		// closest peer, and every other repetition in the mirrored order, so drift
+		// favours neither generator.
+		order := slices.Clone(names)
+		if i%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, n := range order {
+			before, err := readCoreTimes(nginxCore)
+			if err != nil {
+				return false, err
+			}
 			r, err := closed[n]()
 			if err != nil {
 				return false, err
 			}
+			after, err := readCoreTimes(nginxCore)
+			if err != nil {
+				return false, err
+			}
+			busy := after.busySince(before)
 			rps[n] = append(rps[n], r.rps)
 			cpu[n] = append(cpu[n], r.cpuPerRequest()*1e6)
-			fmt.Fprintf(os.Stderr, "  closed %-8s %9.0f req/s  %6.1f µs CPU/req\n", n, r.rps, r.cpuPerRequest()*1e6)
+			nginxBusy[n] = append(nginxBusy[n], 100*busy)
+			fmt.Fprintf(os.Stderr, "  closed %-8s %9.0f req/s  %6.1f µs CPU/req  nginx's core %3.0f %% busy\n", n, r.rps, r.cpuPerRequest()*1e6, 100*busy)
 		}
 	}
 	for i := range *openReps {
@@ -358,12 +411,14 @@ func runMatrix(dir string) (bool, error) {
 	}
 
 	fmt.Printf("\n### Closed loop, %d connections, %s, %d repetitions (median, min – max)\n\n", conns, duration, *reps)
-	fmt.Println("| generator | req/s | CPU per request | picsoak ÷ this (req/s) | this ÷ picsoak (CPU/req) |")
-	fmt.Println("|---|---|---|---|---|")
+	fmt.Println("| generator | req/s | CPU per request | nginx's core busy | picsoak ÷ this (req/s) | this ÷ picsoak (CPU/req) |")
+	fmt.Println("|---|---|---|---|---|---|")
 	for _, n := range names {
-		fmt.Printf("| %s | %.0f (%s) | %.1f µs (%s) | %.2f | %.2f |\n", n, rps[n].median(), rps[n].rangeText("%.0f"),
-			cpu[n].median(), cpu[n].rangeText("%.1f"), rps["picsoak"].median()/rps[n].median(), cpu[n].median()/cpu["picsoak"].median())
+		fmt.Printf("| %s | %.0f (%s) | %.1f µs (%s) | %.0f %% (%s) | %.2f | %.2f |\n", n, rps[n].median(), rps[n].rangeText("%.0f"),
+			cpu[n].median(), cpu[n].rangeText("%.1f"), nginxBusy[n].median(), nginxBusy[n].rangeText("%.0f"),
+			rps["picsoak"].median()/rps[n].median(), cpu[n].median()/cpu["picsoak"].median())
 	}
+	fmt.Println("\nnginx's core near 100 % busy means nginx, not the generator, limited that rate.")
 	fmt.Printf("\n### Open loop at %.0f req/s, %d connections, %s, %d alternating pairs (median, min – max)\n\n", *openRate, conns, duration, *openReps)
 	fmt.Println("| generator | achieved req/s | p99 from the actual send | p99 from the intended start |\n|---|---|---|---|")
 	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s | %s |\n", openPS.median(), openPS.rangeText("%.1f"), openPSP99.msText(), openPSP99Due.msText())
