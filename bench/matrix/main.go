@@ -287,10 +287,11 @@ func closedVegeta(dir string) (run, error) {
 }
 
 // coreTimes are one core's counters from /proc/stat, in clock ticks.
-type coreTimes struct{ busy, idle uint64 }
+type coreTimes struct{ busy, idle, steal uint64 }
 
 // readCoreTimes reads core's line of /proc/stat. Busy is user, nice, system, irq and
-// softirq; idle includes iowait. Steal (the host running something else) is neither.
+// softirq; idle includes iowait; steal is time the host ran something else while
+// the core wanted to run.
 func readCoreTimes(core string) (coreTimes, error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
@@ -298,27 +299,56 @@ func readCoreTimes(core string) (coreTimes, error) {
 	}
 	for line := range strings.Lines(string(b)) {
 		f := strings.Fields(line)
-		if len(f) < 8 || f[0] != "cpu"+core {
+		if len(f) < 9 || f[0] != "cpu"+core {
 			continue
 		}
-		var v [7]uint64 // user nice system idle iowait irq softirq
+		var v [8]uint64 // user nice system idle iowait irq softirq steal
 		for i := range v {
 			if v[i], err = strconv.ParseUint(f[i+1], 10, 64); err != nil {
 				return coreTimes{}, fmt.Errorf("/proc/stat %s: %w", f[0], err)
 			}
 		}
-		return coreTimes{busy: v[0] + v[1] + v[2] + v[5] + v[6], idle: v[3] + v[4]}, nil
+		return coreTimes{busy: v[0] + v[1] + v[2] + v[5] + v[6], idle: v[3] + v[4], steal: v[7]}, nil
 	}
 	return coreTimes{}, fmt.Errorf("/proc/stat has no line for cpu%s", core)
 }
 
-// busySince is the fraction of the core's time since before that it was busy.
-func (t coreTimes) busySince(before coreTimes) float64 {
-	busy, idle := t.busy-before.busy, t.idle-before.idle
-	if busy+idle == 0 {
-		return 0
+// cores is what happened on both cores during one generator run, in per cent.
+type cores struct {
+	nginxBusy float64 // of nginx's core's time not stolen
+	genSteal  float64 // of the generator core's time
+}
+
+// onCores runs f and measures both cores around it.
+func onCores(f func() (run, error)) (run, cores, error) {
+	readBoth := func() (g, n coreTimes, err error) {
+		if g, err = readCoreTimes(genCore); err == nil {
+			n, err = readCoreTimes(nginxCore)
+		}
+		return g, n, err
 	}
-	return float64(busy) / float64(busy+idle)
+	g0, n0, err := readBoth()
+	if err != nil {
+		return run{}, cores{}, err
+	}
+	r, err := f()
+	if err != nil {
+		return run{}, cores{}, err
+	}
+	g1, n1, err := readBoth()
+	if err != nil {
+		return run{}, cores{}, err
+	}
+	percent := func(part, rest uint64) float64 {
+		if part+rest == 0 {
+			return 0
+		}
+		return 100 * float64(part) / float64(part+rest)
+	}
+	return r, cores{
+		nginxBusy: percent(n1.busy-n0.busy, n1.idle-n0.idle),
+		genSteal:  percent(g1.steal-g0.steal, g1.busy-g0.busy+g1.idle-g0.idle),
+	}, nil
 }
 
 // series collects one figure over the repetitions.
@@ -351,7 +381,7 @@ func runMatrix(dir string) (bool, error) {
 	names := []string{"picsoak", "fortio", "wrk", "vegeta"}
 	rps := map[string]series{}
 	cpu := map[string]series{}
-	nginxBusy := map[string]series{}
+	nginxBusy, steal, openSteal := map[string]series{}, map[string]series{}, map[string]series{}
 	var openPS, openPSP99, openPSP99Due, openFortioP99, openFortioRPS series
 	for i := range *reps {
 		fmt.Fprintf(os.Stderr, "repetition %d of %d\n", i+1, *reps)
@@ -369,41 +399,34 @@ func runMatrix(dir string) (bool, error) {
 			slices.Reverse(order)
 		}
 		for _, n := range order {
-			before, err := readCoreTimes(nginxCore)
+			r, c, err := onCores(closed[n])
 			if err != nil {
 				return false, err
 			}
-			r, err := closed[n]()
-			if err != nil {
-				return false, err
-			}
-			after, err := readCoreTimes(nginxCore)
-			if err != nil {
-				return false, err
-			}
-			busy := after.busySince(before)
 			rps[n] = append(rps[n], r.rps)
 			cpu[n] = append(cpu[n], r.cpuPerRequest()*1e6)
-			nginxBusy[n] = append(nginxBusy[n], 100*busy)
-			fmt.Fprintf(os.Stderr, "  closed %-8s %9.0f req/s  %6.1f µs CPU/req  nginx's core %3.0f %% busy\n", n, r.rps, r.cpuPerRequest()*1e6, 100*busy)
+			nginxBusy[n], steal[n] = append(nginxBusy[n], c.nginxBusy), append(steal[n], c.genSteal)
+			fmt.Fprintf(os.Stderr, "  closed %-8s %9.0f req/s  %6.1f µs CPU/req  nginx's core %3.0f %% busy  %2.0f %% stolen\n", n, r.rps, r.cpuPerRequest()*1e6, c.nginxBusy, c.genSteal)
 		}
 	}
 	for i := range *openReps {
 		fmt.Fprintf(os.Stderr, "open-loop pair %d of %d\n", i+1, *openReps)
-		p, err := openPicsoak(dir)
+		p, pc, err := onCores(func() (run, error) { return openPicsoak(dir) })
 		if err != nil {
 			return false, err
 		}
 		// -uniform spreads the connections' schedules evenly, the arrival process of
 		// picsoak's pacer; without it fortio's 50 connections fire together every
 		// 50/rate seconds, a different load with queueing of its own.
-		f, err := fortio(dir, strconv.FormatFloat(*openRate, 'f', -1, 64), "-uniform")
+		f, fc, err := onCores(func() (run, error) { return fortio(dir, strconv.FormatFloat(*openRate, 'f', -1, 64), "-uniform") })
 		if err != nil {
 			return false, err
 		}
 		openPS, openPSP99, openPSP99Due = append(openPS, p.rps), append(openPSP99, p.p99), append(openPSP99Due, p.p99Due)
 		openFortioRPS, openFortioP99 = append(openFortioRPS, f.rps), append(openFortioP99, f.p99)
-		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s (from intended start %s); fortio %9.1f req/s p99 %s\n", p.rps, ms(p.p99), ms(p.p99Due), f.rps, ms(f.p99))
+		openSteal["picsoak"], openSteal["fortio"] = append(openSteal["picsoak"], pc.genSteal), append(openSteal["fortio"], fc.genSteal)
+		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s (from intended start %s), %.0f %% stolen; fortio %9.1f req/s p99 %s, %.0f %% stolen\n",
+			p.rps, ms(p.p99), ms(p.p99Due), pc.genSteal, f.rps, ms(f.p99), fc.genSteal)
 	}
 	mem, scrapeMax, err := memoryAndScrape(dir)
 	if err != nil {
@@ -411,18 +434,20 @@ func runMatrix(dir string) (bool, error) {
 	}
 
 	fmt.Printf("\n### Closed loop, %d connections, %s, %d repetitions (median, min – max)\n\n", conns, duration, *reps)
-	fmt.Println("| generator | req/s | CPU per request | nginx's core busy | picsoak ÷ this (req/s) | this ÷ picsoak (CPU/req) |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("| generator | req/s | CPU per request | nginx's core busy | generator core stolen | picsoak ÷ this (req/s) | this ÷ picsoak (CPU/req) |")
+	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, n := range names {
-		fmt.Printf("| %s | %.0f (%s) | %.1f µs (%s) | %.0f %% (%s) | %.2f | %.2f |\n", n, rps[n].median(), rps[n].rangeText("%.0f"),
-			cpu[n].median(), cpu[n].rangeText("%.1f"), nginxBusy[n].median(), nginxBusy[n].rangeText("%.0f"),
+		fmt.Printf("| %s | %.0f (%s) | %.1f µs (%s) | %.0f %% (%s) | %.0f %% (%s) | %.2f | %.2f |\n", n, rps[n].median(), rps[n].rangeText("%.0f"),
+			cpu[n].median(), cpu[n].rangeText("%.1f"), nginxBusy[n].median(), nginxBusy[n].rangeText("%.0f"), steal[n].median(), steal[n].rangeText("%.0f"),
 			rps["picsoak"].median()/rps[n].median(), cpu[n].median()/cpu["picsoak"].median())
 	}
-	fmt.Println("\nnginx's core near 100 % busy means nginx, not the generator, limited that rate.")
+	fmt.Println("\nnginx's core near 100 % busy means nginx, not the generator, limited that rate; stolen is the share of the generator core's time the host gave to something else.")
 	fmt.Printf("\n### Open loop at %.0f req/s, %d connections, %s, %d alternating pairs (median, min – max)\n\n", *openRate, conns, duration, *openReps)
-	fmt.Println("| generator | achieved req/s | p99 from the actual send | p99 from the intended start |\n|---|---|---|---|")
-	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s | %s |\n", openPS.median(), openPS.rangeText("%.1f"), openPSP99.msText(), openPSP99Due.msText())
-	fmt.Printf("| fortio | %.1f (%s) | %s | not measured |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), openFortioP99.msText())
+	fmt.Println("| generator | achieved req/s | p99 from the actual send | p99 from the intended start | generator core stolen |\n|---|---|---|---|---|")
+	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s | %s | %.0f %% (%s) |\n", openPS.median(), openPS.rangeText("%.1f"), openPSP99.msText(), openPSP99Due.msText(),
+		openSteal["picsoak"].median(), openSteal["picsoak"].rangeText("%.0f"))
+	fmt.Printf("| fortio | %.1f (%s) | %s | not measured | %.0f %% (%s) |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), openFortioP99.msText(),
+		openSteal["fortio"].median(), openSteal["fortio"].rangeText("%.0f"))
 	fmt.Printf("\n### Memory and scrapes\n\n| figure | value |\n|---|---|\n")
 	fmt.Printf("| RSS after %.0f requests | %.1f MiB |\n| RSS after %.0f requests | %.1f MiB |\n| slowest /metrics scrape during a closed-loop cycle | %s |\n",
 		mem.smallAfter, mem.small/(1<<20), mem.largeAfter, mem.large/(1<<20), scrapeMax)
