@@ -29,17 +29,7 @@ func rawServer(t testing.TB, reply string, closeAfterReply bool) string {
 			go func() {
 				defer conn.Close()
 				br := bufio.NewReader(conn)
-				for {
-					// Requests here have no body: read up to the blank line.
-					for {
-						line, err := br.ReadSlice('\n')
-						if err != nil {
-							return
-						}
-						if len(bytes.TrimRight(line, "\r\n")) == 0 {
-							break
-						}
-					}
+				for readRequest(br) {
 					if _, err := conn.Write(replyBytes); err != nil || closeAfterReply {
 						return
 					}
@@ -196,41 +186,20 @@ func TestReplySourceFinishesAWriteTheBuffersCannotHold(t *testing.T) {
 // timeout); a request on it must still time out, and never before its own timeout,
 // however long the connection has been in use.
 func TestWireSenderTimesOutOnAReusedConnection(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	stall, release := make(chan struct{}), make(chan struct{})
-	t.Cleanup(func() { close(release) })
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		br := bufio.NewReader(conn)
-		for {
-			for {
-				line, err := br.ReadSlice('\n')
-				if err != nil {
-					return
-				}
-				if len(bytes.TrimRight(line, "\r\n")) == 0 {
-					break
-				}
-			}
+	stall := make(chan struct{})
+	url := faultServer(t, func(conn net.Conn, br *bufio.Reader) {
+		for readRequest(br) {
 			select {
 			case <-stall:
-				<-release // hold the reply until the test ends
+				br.ReadByte() // no reply: wait until the cleanup closes the connection
 				return
 			default:
 				conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 			}
 		}
-	}()
+	})
 	const timeout = 200 * time.Millisecond
-	sender := newTestTarget(t, "http://"+ln.Addr().String()+"/", func(c *TargetConfig) { c.Timeout = timeout }).NewSender(-1)
+	sender := newTestTarget(t, url, func(c *TargetConfig) { c.Timeout = timeout }).NewSender(-1)
 	// Use the connection for longer than the timeout, so that a deadline kept from its
 	// first request would cut the last one short.
 	for first := time.Now(); time.Since(first) < 2*timeout; {
