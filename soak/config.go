@@ -52,7 +52,7 @@ type TargetConfig struct {
 	Method         string        `env:"TARGET_METHOD" envDefault:"GET" help:"HTTP method"`
 	Headers        string        `env:"TARGET_HEADERS" help:"request headers, 'Name: value' lines separated by newlines"`
 	Body           string        `env:"TARGET_BODY" help:"request body"`
-	Timeout        time.Duration `env:"TARGET_TIMEOUT" envDefault:"5s" help:"timeout of one request, body included"`
+	Timeout        time.Duration `env:"TARGET_TIMEOUT" envDefault:"5s" help:"timeout of one request, body included (on a kept-alive http:// connection it may end up to 1/64 of it later)"`
 	ExpectedStatus string        `env:"TARGET_EXPECTED_STATUS" envDefault:"2xx" help:"statuses that count as ok: comma-separated codes or classes such as 2xx,304"`
 	TargetsFile    string        `env:"TARGETS_FILE" help:"requests in vegeta's targets format (METHOD URL, headers, @body; '# weight: N' before an entry weights it), spread over a cycle; replaces the URL, method, headers and body above"`
 	BodyTemplate   bool          `env:"TARGET_BODY_TEMPLATE" envDefault:"false" help:"render {{seq}}, {{stream}}, {{timestamp}} and {{random}} in request bodies, per request"`

@@ -68,7 +68,7 @@ type wireConn struct {
 type liveConn struct{ net.Conn }
 
 // deadlineSlack is how much later than its timeout a request may time out, as a
-// fraction of the timeout (1/64: 156 ms of the default 10 s).
+// fraction of the timeout (1/64: 78 ms of the default 5 s).
 const deadlineSlack = 64
 
 // replySource is what a connection's reader reads from. A request handed to it in
