@@ -486,12 +486,12 @@ func ms(s float64) string {
 	return fmt.Sprintf("%.2fms", s*1e3)
 }
 
-// memoryAndScrape runs picsoak serve with back-to-back burst cycles of mem-small
-// requests, reads its RSS after the first and after mem-large requests, and times
-// /metrics scrapes while cycles run.
 // rssReadings are the daemon's RSS (bytes) after a small and a large number of requests.
 type rssReadings struct{ small, smallAfter, large, largeAfter float64 }
 
+// memoryAndScrape runs picsoak serve with back-to-back burst cycles of mem-small
+// requests, reads its RSS after the first and after mem-large requests, and times
+// /metrics scrapes while cycles run.
 func memoryAndScrape(dir string) (mem rssReadings, slowest time.Duration, err error) {
 	perCycle := *memSmall
 	cycles := *memLarge / perCycle
