@@ -42,6 +42,7 @@ type DaemonConfig struct {
 	APIToken            string        `env:"API_TOKEN" help:"bearer token of POST /api/v1/cycles/{cycle}/run, at least 16 characters; empty turns that endpoint off"`
 	Shard               string        `env:"SHARD" envDefault:"0/1" help:"i/n: this replica runs shard i of n that share the configured load (rates ÷ n, burst sizes and streams split between them); 0/1 runs all of it"`
 	ScheduleJitter      time.Duration `env:"SCHEDULE_JITTER" envDefault:"0s" help:"shard i of n starts each cycle i/n of this after it falls due, so replicas do not start together"`
+	KeepCPUsAwake       bool          `env:"KEEP_CPUS_AWAKE" envDefault:"false" help:"true makes idle CPUs poll instead of halting while a cycle runs (holds /dev/cpu_dma_latency at 0; needs write access to it, i.e. root): on a VM a halted CPU can take milliseconds to wake, and tail latency would report that as PIC's. Machine-wide while held, and it costs power"`
 }
 
 // TargetConfig describes the requests sent to PIC and where PIC's resource usage is read.

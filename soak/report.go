@@ -205,6 +205,9 @@ func Markdown(r *Result) string {
 			w("Service time, from each request's actual send as fortio and k6 count it: p50 %s, p99 %s, max %s; the difference to latency is time waiting for picsoak.\n",
 				seconds(st.Quantile(0.5)), seconds(st.Quantile(0.99)), seconds(st.Max))
 		}
+		if r.CPUsKeptAwake {
+			w("Idle CPUs polled instead of halting during the cycle (PICSOAK_KEEP_CPUS_AWAKE), so no latency includes a CPU waking up.\n")
+		}
 	}
 	writeDetail(&b, r)
 	writeResources(&b, r.Resources)

@@ -44,6 +44,9 @@ type Result struct {
 	// generator, its workers and connections.
 	ServiceTime *LatencySummary   `json:"service_time,omitempty"`
 	Errors      map[string]string `json:"example_errors,omitempty"`
+	// CPUsKeptAwake says idle CPUs polled during the cycle (PICSOAK_KEEP_CPUS_AWAKE),
+	// so no latency includes a halted CPU waking up.
+	CPUsKeptAwake bool `json:"cpus_kept_awake,omitempty"`
 
 	// LateRequests started late because every worker was busy (sustained only).
 	LateRequests int64 `json:"generator_late_requests"`

@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,9 @@ type Runner struct {
 	Observer Observer
 	// SampleEvery is the spacing of resource samples during a cycle; 0 means 1s.
 	SampleEvery time.Duration
+	// CPULatencyPath is where PICSOAK_KEEP_CPUS_AWAKE holds the CPU latency; empty
+	// means the kernel's CPULatencyPath.
+	CPULatencyPath string
 
 	// spare holds the workers' recorders of earlier cycles by segment count: a
 	// histogram is ~190 KB, and allocating fifty per cycle would make picsoak's memory
@@ -168,6 +172,17 @@ func (r *Runner) Run(ctx context.Context, kind Kind) (res *Result) {
 		c.recycle()
 		obs.CycleFinished(res)
 	}()
+	if r.Config.Daemon.KeepCPUsAwake {
+		// Deferred after finish's, so it runs first: CPUs idle normally again once the
+		// load has ended, through the settle time and the reports.
+		path := cmp.Or(r.CPULatencyPath, CPULatencyPath)
+		if awake, err := KeepCPUsAwake(path); err != nil {
+			res.Findings = append(res.Findings, fmt.Sprintf("PICSOAK_KEEP_CPUS_AWAKE: %v; idle CPUs halted as usual, so tail latency may include their wake-ups.", err))
+		} else {
+			res.CPUsKeptAwake = true
+			defer awake.Close()
+		}
+	}
 
 	switch kind {
 	case Sustained:

@@ -59,7 +59,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		return exitConfig
 	}
 	cfg, ok := loadConfig(environ, stderr)
-	if !ok {
+	if !ok || !checkCPUsAwake(cfg, stderr) {
 		return exitConfig
 	}
 	kinds, err := chooseKinds(cfg, *cycles)

@@ -30,7 +30,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 		return exitConfig
 	}
 	cfg, ok := loadConfig(environ, stderr)
-	if !ok || !checkWebConfig(cfg, stderr) {
+	if !ok || !checkWebConfig(cfg, stderr) || !checkCPUsAwake(cfg, stderr) {
 		return exitConfig
 	}
 	log := newLogger(cfg, stderr)

@@ -58,11 +58,31 @@ func redactAttr(red *soak.Redactor, a slog.Attr) slog.Attr {
 }
 
 func check(environ []string, stdout, stderr io.Writer) int {
-	if cfg, ok := loadConfig(environ, stderr); !ok || !checkWebConfig(cfg, stderr) {
+	if cfg, ok := loadConfig(environ, stderr); !ok || !checkWebConfig(cfg, stderr) || !checkCPUsAwake(cfg, stderr) {
 		return exitConfig
 	}
 	fmt.Fprintln(stdout, "configuration is valid")
 	return exitOK
+}
+
+// cpuLatencyPath is where PICSOAK_KEEP_CPUS_AWAKE holds the CPU latency; tests point
+// it elsewhere.
+var cpuLatencyPath = soak.CPULatencyPath
+
+// checkCPUsAwake makes sure PICSOAK_KEEP_CPUS_AWAKE can do what it says before a cycle
+// counts on it; a cycle that still cannot says so in its report.
+func checkCPUsAwake(cfg soak.Config, stderr io.Writer) bool {
+	if !cfg.Daemon.KeepCPUsAwake {
+		return true
+	}
+	awake, err := soak.KeepCPUsAwake(cpuLatencyPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "picsoak: invalid configuration:\n  PICSOAK_KEEP_CPUS_AWAKE=true: %v\nGive picsoak write access to %s (run it as root; in a container also pass the device), or set PICSOAK_KEEP_CPUS_AWAKE=false.\n",
+			err, cpuLatencyPath)
+		return false
+	}
+	awake.Close()
+	return true
 }
 
 // soakRig is what serve and run share: the runner and what must be closed after it.
@@ -113,10 +133,11 @@ func newRig(cfg soak.Config, log *slog.Logger, obs soak.Observer) (*soakRig, err
 		samplers = append(samplers, &soak.ProcSampler{PID: cfg.Target.PID})
 	}
 	rig.runner = &soak.Runner{
-		Config:     cfg,
-		Target:     target,
-		TargetName: target.Name(),
-		Observer:   obs,
+		Config:         cfg,
+		Target:         target,
+		TargetName:     target.Name(),
+		Observer:       obs,
+		CPULatencyPath: cpuLatencyPath,
 	}
 	if len(samplers) > 0 {
 		rig.runner.Sampler = samplers
