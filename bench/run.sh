@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in nginx wrk; do command -v "$pkg" >/dev/null || need+=("$pkg"); done
+for pkg in nginx wrk tcpdump; do command -v "$pkg" >/dev/null || need+=("$pkg"); done
 command -v taskset >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -36,6 +36,8 @@ var (
 	vegetaBin  = flag.String("vegeta", "vegeta", "vegeta binary")
 	wrkBin     = flag.String("wrk", "wrk", "wrk binary")
 	nginxBin   = flag.String("nginx", "nginx", "nginx binary")
+	tcpdumpBin = flag.String("tcpdump", "tcpdump", "tcpdump binary, for the target's latency as the packets show it")
+	pollIdle   = flag.Bool("poll-idle", true, "keep idle cores polling (/dev/cpu_dma_latency 0) during the open-loop runs, for both generators alike, so no tail is a halted vCPU waking up")
 	reps       = flag.Int("reps", 5, "repetitions of each closed-loop measurement; more than the issue's 3, because a rate on a shared VM varies ±15 % run to run")
 	openReps   = flag.Int("open-reps", 5, "alternating picsoak/fortio pairs of open-loop runs; a p99 on a shared VM varies more than a rate, so it gets more")
 	duration   = flag.Duration("duration", 10*time.Second, "length of each closed- and open-loop run")
@@ -144,6 +146,9 @@ type run struct {
 	p99      float64       // seconds, counted from the actual send; open loop only
 	// p99Due counts from each request's intended start (picsoak's latency; open loop).
 	p99Due float64
+	// wireP99 is the p99 of the same run's requests as the packets on loopback show
+	// it, from a request's first byte to its reply's; open loop only.
+	wireP99 float64
 }
 
 func (r run) cpuPerRequest() float64 { return r.cpu.Seconds() / r.requests }
@@ -351,6 +356,23 @@ func onCores(f func() (run, error)) (run, cores, error) {
 	}, nil
 }
 
+// onWire runs f while tcpdump records its packets and adds the wire p99 to its run.
+func onWire(dir string, f func() (run, error)) (run, error) {
+	pcap := filepath.Join(dir, "run.pcap")
+	defer os.Remove(pcap)
+	c, err := startCapture(*tcpdumpBin, pcap)
+	if err != nil {
+		return run{}, err
+	}
+	r, err := f()
+	wire, werr := c.stop()
+	if err != nil {
+		return run{}, err
+	}
+	r.wireP99 = wire
+	return r, werr
+}
+
 // series collects one figure over the repetitions.
 type series []float64
 
@@ -383,6 +405,7 @@ func runMatrix(dir string) (bool, error) {
 	cpu := map[string]series{}
 	nginxBusy, steal, openSteal := map[string]series{}, map[string]series{}, map[string]series{}
 	var openPS, openPSP99, openPSP99Due, openFortioP99, openFortioRPS series
+	openWire, overWire := map[string]series{}, map[string]series{}
 	for i := range *reps {
 		fmt.Fprintf(os.Stderr, "repetition %d of %d\n", i+1, *reps)
 		closed := map[string]func() (run, error){
@@ -409,24 +432,39 @@ func runMatrix(dir string) (bool, error) {
 			fmt.Fprintf(os.Stderr, "  closed %-8s %9.0f req/s  %6.1f µs CPU/req  nginx's core %3.0f %% busy  %2.0f %% stolen\n", n, r.rps, r.cpuPerRequest()*1e6, c.nginxBusy, c.genSteal)
 		}
 	}
+	// Only the open loop leaves cores idle between requests; the closed loop keeps
+	// them busy, and a polling core would read as 100 % busy in /proc/stat.
+	idle := "polling: /dev/cpu_dma_latency held at 0"
+	if !*pollIdle {
+		idle = "the kernel's default (-poll-idle=false)"
+	} else if qos, err := soak.KeepCPUsAwake(soak.CPULatencyPath); err != nil {
+		idle = fmt.Sprintf("the kernel's default, since /dev/cpu_dma_latency could not be held (%v): tails include halted cores waking up", err)
+	} else {
+		defer qos.Close()
+	}
 	for i := range *openReps {
 		fmt.Fprintf(os.Stderr, "open-loop pair %d of %d\n", i+1, *openReps)
-		p, pc, err := onCores(func() (run, error) { return openPicsoak(dir) })
+		p, pc, err := onCores(func() (run, error) { return onWire(dir, func() (run, error) { return openPicsoak(dir) }) })
 		if err != nil {
 			return false, err
 		}
 		// -uniform spreads the connections' schedules evenly, the arrival process of
 		// picsoak's pacer; without it fortio's 50 connections fire together every
 		// 50/rate seconds, a different load with queueing of its own.
-		f, fc, err := onCores(func() (run, error) { return fortio(dir, strconv.FormatFloat(*openRate, 'f', -1, 64), "-uniform") })
+		f, fc, err := onCores(func() (run, error) {
+			return onWire(dir, func() (run, error) { return fortio(dir, strconv.FormatFloat(*openRate, 'f', -1, 64), "-uniform") })
+		})
 		if err != nil {
 			return false, err
 		}
 		openPS, openPSP99, openPSP99Due = append(openPS, p.rps), append(openPSP99, p.p99), append(openPSP99Due, p.p99Due)
 		openFortioRPS, openFortioP99 = append(openFortioRPS, f.rps), append(openFortioP99, f.p99)
 		openSteal["picsoak"], openSteal["fortio"] = append(openSteal["picsoak"], pc.genSteal), append(openSteal["fortio"], fc.genSteal)
-		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s (from intended start %s), %.0f %% stolen; fortio %9.1f req/s p99 %s, %.0f %% stolen\n",
-			p.rps, ms(p.p99), ms(p.p99Due), pc.genSteal, f.rps, ms(f.p99), fc.genSteal)
+		for n, r := range map[string]run{"picsoak": p, "fortio": f} {
+			openWire[n], overWire[n] = append(openWire[n], r.wireP99), append(overWire[n], r.p99/r.wireP99)
+		}
+		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s (from intended start %s, on the wire %s), %.0f %% stolen; fortio %9.1f req/s p99 %s (on the wire %s), %.0f %% stolen\n",
+			p.rps, ms(p.p99), ms(p.p99Due), ms(p.wireP99), pc.genSteal, f.rps, ms(f.p99), ms(f.wireP99), fc.genSteal)
 	}
 	mem, scrapeMax, err := memoryAndScrape(dir)
 	if err != nil {
@@ -443,11 +481,12 @@ func runMatrix(dir string) (bool, error) {
 	}
 	fmt.Println("\nnginx's core near 100 % busy means nginx, not the generator, limited that rate; stolen is the share of the generator core's time the host gave to something else.")
 	fmt.Printf("\n### Open loop at %.0f req/s, %d connections, %s, %d alternating pairs (median, min – max)\n\n", *openRate, conns, duration, *openReps)
-	fmt.Println("| generator | achieved req/s | p99 from the actual send | p99 from the intended start | generator core stolen |\n|---|---|---|---|---|")
-	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s | %s | %.0f %% (%s) |\n", openPS.median(), openPS.rangeText("%.1f"), openPSP99.msText(), openPSP99Due.msText(),
-		openSteal["picsoak"].median(), openSteal["picsoak"].rangeText("%.0f"))
-	fmt.Printf("| fortio | %.1f (%s) | %s | not measured | %.0f %% (%s) |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), openFortioP99.msText(),
-		openSteal["fortio"].median(), openSteal["fortio"].rangeText("%.0f"))
+	fmt.Println("| generator | achieved req/s | p99 from the actual send | p99 from the intended start | p99 on the wire, same run | p99 ÷ wire p99 | generator core stolen |\n|---|---|---|---|---|---|---|")
+	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s | %s | %s | %.1f (%s) | %.0f %% (%s) |\n", openPS.median(), openPS.rangeText("%.1f"), openPSP99.msText(), openPSP99Due.msText(),
+		openWire["picsoak"].msText(), overWire["picsoak"].median(), overWire["picsoak"].rangeText("%.1f"), openSteal["picsoak"].median(), openSteal["picsoak"].rangeText("%.0f"))
+	fmt.Printf("| fortio | %.1f (%s) | %s | not measured | %s | %.1f (%s) | %.0f %% (%s) |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), openFortioP99.msText(),
+		openWire["fortio"].msText(), overWire["fortio"].median(), overWire["fortio"].rangeText("%.1f"), openSteal["fortio"].median(), openSteal["fortio"].rangeText("%.0f"))
+	fmt.Printf("\nIdle cores during these runs: %s. On the wire: tcpdump on nginx's core timed each request from its first byte on loopback to its reply's, none of the generator's own time included; a ratio near 1 means the generator reported the target's latency, above 1 its own delays.\n", idle)
 	fmt.Printf("\n### Memory and scrapes\n\n| figure | value |\n|---|---|\n")
 	fmt.Printf("| RSS after %.0f requests | %.1f MiB |\n| RSS after %.0f requests | %.1f MiB |\n| slowest /metrics scrape during a closed-loop cycle | %s |\n",
 		mem.smallAfter, mem.small/(1<<20), mem.largeAfter, mem.large/(1<<20), scrapeMax)

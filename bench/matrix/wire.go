@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// capture is tcpdump recording the benchmark port on loopback during one run: the
+// independent measurement of the target's latency, taken from the packets.
+type capture struct {
+	cmd    *exec.Cmd
+	path   string
+	stderr *bufio.Reader
+}
+
+// startCapture starts tcpdump on nginx's core (the generator's core stays the
+// generator's) and returns once tcpdump says it is listening.
+func startCapture(tcpdump, path string) (*capture, error) {
+	cmd := exec.Command("taskset", "-c", nginxCore, tcpdump, "-i", "lo", "-n", "-s", "128", "-B", "65536",
+		"--time-stamp-precision=nano", "-w", path, "tcp port "+nginxPort[strings.LastIndexByte(nginxPort, ':')+1:])
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting tcpdump: %w", err)
+	}
+	c := &capture{cmd: cmd, path: path, stderr: bufio.NewReader(pipe)}
+	for {
+		line, err := c.stderr.ReadString('\n')
+		if strings.Contains(line, "listening on") {
+			return c, nil
+		}
+		if err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, fmt.Errorf("tcpdump did not start listening: %s", line)
+		}
+	}
+}
+
+var droppedByKernel = regexp.MustCompile(`(\d+) packets? dropped by kernel`)
+
+// stop ends the capture and returns the p99 of the latencies in it, in seconds.
+func (c *capture) stop() (float64, error) {
+	c.cmd.Process.Signal(syscall.SIGINT)
+	rest, _ := io.ReadAll(c.stderr)
+	if err := c.cmd.Wait(); err != nil {
+		return 0, fmt.Errorf("tcpdump: %w\n%s", err, rest)
+	}
+	// A dropped packet would pair a request with a later reply, or lose a slow one.
+	if m := droppedByKernel.FindSubmatch(rest); m == nil || string(m[1]) != "0" {
+		return 0, fmt.Errorf("tcpdump lost packets or said nothing about it:\n%s", rest)
+	}
+	f, err := os.Open(c.path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	lat, err := wireLatencies(bufio.NewReaderSize(f, 1<<20), nginxPort)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", c.path, err)
+	}
+	if len(lat) == 0 {
+		return 0, fmt.Errorf("%s: no request and reply seen", c.path)
+	}
+	slices.Sort(lat)
+	return lat[int(0.99*float64(len(lat)-1))].Seconds(), nil
+}
+
+// wireLatencies reads a nanosecond pcap of Ethernet frames (tcpdump on Linux's lo)
+// and returns, for every request to server's port, the time from its first byte on
+// the wire to the first byte of the reply on the same connection: the target's
+// latency as the network sees it, none of the generator's own time included. One
+// request at a time per connection, as HTTP/1.1 without pipelining sends them.
+func wireLatencies(r io.Reader, server string) ([]time.Duration, error) {
+	_, portText, _ := strings.Cut(server, ":")
+	port, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("server %q: no port", server)
+	}
+	var hdr [24]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, fmt.Errorf("pcap header: %w", err)
+	}
+	var order binary.ByteOrder
+	switch {
+	case binary.LittleEndian.Uint32(hdr[:]) == 0xa1b23c4d:
+		order = binary.LittleEndian
+	case binary.BigEndian.Uint32(hdr[:]) == 0xa1b23c4d:
+		order = binary.BigEndian
+	default:
+		return nil, errors.New("not a nanosecond pcap (tcpdump --time-stamp-precision=nano)")
+	}
+	if link := order.Uint32(hdr[20:]); link != 1 {
+		return nil, fmt.Errorf("link type %d, want 1 (Ethernet, as tcpdump -i lo writes)", link)
+	}
+	sent := map[uint16]int64{} // client port -> when its pending request's first byte passed
+	var lat []time.Duration
+	var rec [16]byte
+	buf := make([]byte, 0, 256)
+	for {
+		if _, err := io.ReadFull(r, rec[:]); err == io.EOF {
+			return lat, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("pcap record: %w", err)
+		}
+		at := int64(order.Uint32(rec[0:]))*1e9 + int64(order.Uint32(rec[4:]))
+		n := order.Uint32(rec[8:])
+		if n > 1<<16 {
+			return nil, fmt.Errorf("pcap record of %d bytes", n)
+		}
+		buf = slices.Grow(buf[:0], int(n))[:n]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, fmt.Errorf("pcap record: %w", err)
+		}
+		src, dst, payload, ok := tcpSegment(buf)
+		if !ok || payload == 0 {
+			continue
+		}
+		switch {
+		case dst == uint16(port):
+			if _, pending := sent[src]; !pending {
+				sent[src] = at
+			}
+		case src == uint16(port):
+			if t, pending := sent[dst]; pending {
+				lat = append(lat, time.Duration(at-t))
+				delete(sent, dst)
+			}
+		}
+	}
+}
+
+// tcpSegment reads an Ethernet frame's IPv4 TCP ports and payload length, from the
+// headers alone (the capture keeps only the first 128 bytes).
+func tcpSegment(frame []byte) (src, dst uint16, payload int, ok bool) {
+	if len(frame) < 14+20 || binary.BigEndian.Uint16(frame[12:]) != 0x0800 {
+		return 0, 0, 0, false
+	}
+	ip := frame[14:]
+	ihl := int(ip[0]&0x0f) * 4
+	if ip[9] != syscall.IPPROTO_TCP || len(ip) < ihl+20 {
+		return 0, 0, 0, false
+	}
+	tcp := ip[ihl:]
+	dataOffset := int(tcp[12]>>4) * 4
+	return binary.BigEndian.Uint16(tcp[0:]), binary.BigEndian.Uint16(tcp[2:]),
+		int(binary.BigEndian.Uint16(ip[2:])) - ihl - dataOffset, true
+}
