@@ -13,9 +13,9 @@ const CPULatencyPath = "/dev/cpu_dma_latency"
 
 // KeepCPUsAwake asks the kernel, through path, for a CPU wake-up latency of 0 until
 // the returned Closer is closed: idle CPUs then poll instead of halting. On a VM a
-// halted vCPU waits for the host to run it again, up to tens of milliseconds on the
-// machine of README "Performance", and a request whose start or reply fell into that
-// wait reported it as PIC's latency.
+// halted vCPU waits for the host to run it again, now and then for milliseconds on
+// the machine of README "Performance", and a request whose start or reply fell into
+// that wait reported it as PIC's latency.
 func KeepCPUsAwake(path string) (io.Closer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
