@@ -494,7 +494,7 @@ func exportedSeries(t *testing.T) map[string]bool {
 	// The families the dashboards need most must be there, or the fixture is wrong and
 	// the name check above would pass vacuously.
 	for _, n := range []string{"picsoak_burst_rps", "picsoak_streams_throughput_rps", "picsoak_target_suspected_leak",
-		"picsoak_cycle_latency_seconds", "picsoak_request_duration_seconds_bucket", "process_cpu_seconds_total", "go_goroutines"} {
+		"picsoak_cycle_latency_seconds", "picsoak_cycle_service_time_seconds", "picsoak_request_duration_seconds_bucket", "process_cpu_seconds_total", "go_goroutines"} {
 		if !out[n] {
 			t.Fatalf("exported series: got no %s, want it (fixture incomplete)", n)
 		}
@@ -515,6 +515,7 @@ func syntheticResults() []*soak.Result {
 	sus, bur, str := base(soak.Sustained), base(soak.Burst), base(soak.Streams)
 	sus.TargetRPS = 100
 	sus.Sustained = &soak.SustainedDetail{ThroughputChange: 1, P99Change: 1}
+	sus.ServiceTime = &lat
 	bur.Burst = &soak.BurstDetail{Bursts: []soak.BurstStat{{Index: 0, RPS: 100, DurationSeconds: 1, RecoverySeconds: 0.1, SuccessRatio: 1}}}
 	str.Streams = &soak.StreamsDetail{Streams: []soak.StreamStat{{Index: 0, ThroughputRPS: 10, P99Seconds: 0.01}}, Fairness: 1, Starvation: 1}
 	return []*soak.Result{&sus, &bur, &str}

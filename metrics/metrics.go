@@ -54,6 +54,9 @@ type Exporter struct {
 	targetAvailable, targetLeak     *prometheus.GaugeVec
 
 	latency *lastLatency
+	// serviceTime is latency's counterpart from each request's actual send, for the
+	// open-model cycles only.
+	serviceTime *lastLatency
 }
 
 // New registers picsoak's metrics on reg and returns the exporter that feeds them.
@@ -109,6 +112,8 @@ func New(reg prometheus.Registerer) *Exporter {
 
 		latency: &lastLatency{desc: prometheus.NewDesc(namespace+"_cycle_latency_seconds",
 			"Latency quantiles of the last finished cycle, from its HDR histogram.", cycle, nil), last: map[soak.Kind]soak.LatencySummary{}},
+		serviceTime: &lastLatency{desc: prometheus.NewDesc(namespace+"_cycle_service_time_seconds",
+			"Service time quantiles of the last finished open-model cycle (sustained, capacity): from each request's actual send, as fortio and k6 count latency. Latency minus service time is time requests waited for picsoak.", cycle, nil), last: map[soak.Kind]soak.LatencySummary{}},
 	}
 	requests := f.counterVec("requests_total", "Requests sent to PIC, by how they ended.", "cycle", "outcome")
 	late := f.counterVec("generator_late_requests_total", "Requests that started late because every worker was busy.", cycle...)
@@ -121,7 +126,7 @@ func New(reg prometheus.Registerer) *Exporter {
 		NativeHistogramMaxBucketNumber:  160,
 		NativeHistogramMinResetDuration: time.Hour,
 	}, cycle)
-	reg.MustRegister(duration, e.latency)
+	reg.MustRegister(duration, e.latency, e.serviceTime)
 	for _, k := range soak.Kinds {
 		for _, o := range soak.Outcomes {
 			e.requests[k][o] = requests.WithLabelValues(k.String(), o.String())
@@ -208,6 +213,9 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 	e.pass.WithLabelValues(k).Set(boolFloat(r.Verdict == soak.VerdictPass))
 	e.generatorLimited.WithLabelValues(k).Set(boolFloat(r.GeneratorLimited))
 	e.latency.set(r.Cycle, r.Latency)
+	if r.ServiceTime != nil {
+		e.serviceTime.set(r.Cycle, *r.ServiceTime)
+	}
 
 	if d := r.Sustained; d != nil {
 		e.throughputChange.WithLabelValues(k).Set(d.ThroughputChange)

@@ -235,3 +235,28 @@ func TestRegisterShard(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenModelCycleExportsServiceTimeBesideLatency(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := New(reg)
+	e.CycleFinished(sampleResult()) // a burst cycle: closed loop, no service time
+	sustained := &soak.Result{Cycle: soak.Sustained, Verdict: soak.VerdictPass,
+		Latency:     soak.LatencySummary{Count: 3000, Sum: 9, Quantiles: []soak.QuantileValue{{Quantile: 0.5, Seconds: 0.002}, {Quantile: 0.99, Seconds: 0.012}}},
+		ServiceTime: &soak.LatencySummary{Count: 3000, Sum: 4.5, Quantiles: []soak.QuantileValue{{Quantile: 0.5, Seconds: 0.0015}, {Quantile: 0.99, Seconds: 0.003}}},
+	}
+	e.CycleFinished(sustained)
+	want := `
+# HELP picsoak_cycle_service_time_seconds Service time quantiles of the last finished open-model cycle (sustained, capacity): from each request's actual send, as fortio and k6 count latency. Latency minus service time is time requests waited for picsoak.
+# TYPE picsoak_cycle_service_time_seconds summary
+picsoak_cycle_service_time_seconds{cycle="sustained",quantile="0.5"} 0.0015
+picsoak_cycle_service_time_seconds{cycle="sustained",quantile="0.99"} 0.003
+picsoak_cycle_service_time_seconds_sum{cycle="sustained"} 4.5
+picsoak_cycle_service_time_seconds_count{cycle="sustained"} 3000
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "picsoak_cycle_service_time_seconds"); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(reg, "picsoak_cycle_latency_seconds"); n != 2 {
+		t.Errorf("latency summaries = %d, want one each for burst and sustained", n)
+	}
+}
