@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
@@ -15,6 +16,9 @@ import (
 	"syscall"
 	"time"
 )
+
+// nginxPortNumber is nginxPort's port: tcpdump's filter and the side of a segment.
+var _, nginxPortNumber, _ = net.SplitHostPort(nginxPort)
 
 // capture is tcpdump recording the benchmark port on loopback during one run: the
 // independent measurement of the target's latency, taken from the packets.
@@ -28,7 +32,7 @@ type capture struct {
 // generator's) and returns once tcpdump says it is listening.
 func startCapture(tcpdump, path string) (*capture, error) {
 	cmd := exec.Command("taskset", "-c", nginxCore, tcpdump, "-i", "lo", "-n", "-s", "128", "-B", "65536",
-		"--time-stamp-precision=nano", "-w", path, "tcp port "+nginxPort[strings.LastIndexByte(nginxPort, ':')+1:])
+		"--time-stamp-precision=nano", "-w", path, "tcp port "+nginxPortNumber)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -68,7 +72,7 @@ func (c *capture) stop() (float64, error) {
 		return 0, err
 	}
 	defer f.Close()
-	lat, err := wireLatencies(bufio.NewReaderSize(f, 1<<20), nginxPort)
+	lat, err := wireLatencies(bufio.NewReaderSize(f, 1<<20), nginxPortNumber)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", c.path, err)
 	}
@@ -80,15 +84,14 @@ func (c *capture) stop() (float64, error) {
 }
 
 // wireLatencies reads a nanosecond pcap of Ethernet frames (tcpdump on Linux's lo)
-// and returns, for every request to server's port, the time from its first byte on
+// and returns, for every request to serverPort, the time from its first byte on
 // the wire to the first byte of the reply on the same connection: the target's
 // latency as the network sees it, none of the generator's own time included. One
 // request at a time per connection, as HTTP/1.1 without pipelining sends them.
-func wireLatencies(r io.Reader, server string) ([]time.Duration, error) {
-	_, portText, _ := strings.Cut(server, ":")
-	port, err := strconv.ParseUint(portText, 10, 16)
+func wireLatencies(r io.Reader, serverPort string) ([]time.Duration, error) {
+	port, err := strconv.ParseUint(serverPort, 10, 16)
 	if err != nil {
-		return nil, fmt.Errorf("server %q: no port", server)
+		return nil, fmt.Errorf("server port %q: %w", serverPort, err)
 	}
 	var hdr [24]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {

@@ -59,7 +59,7 @@ func TestWireLatencies(t *testing.T) {
 	w.segment(60_500, 40001, server, 10)         // its second segment does not restart the clock
 	w.segment(1_000_060_000, server, 40001, 150) // across a second boundary: 1 s
 	w.segment(1_000_070_000, server, 40003, 150) // a reply to a request from before the capture
-	got, err := wireLatencies(&w.Buffer, "127.0.0.1:18089")
+	got, err := wireLatencies(&w.Buffer, "18089")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestWireLatenciesRejectsOtherCaptures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			w := newPcap(c.magic, c.link)
 			w.segment(1_000, 40001, 18089, 40)
-			_, err := wireLatencies(&w.Buffer, "127.0.0.1:18089")
+			_, err := wireLatencies(&w.Buffer, "18089")
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error = %v, want one naming %q", err, c.want)
 			}
