@@ -2,6 +2,7 @@ package soak
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 )
@@ -129,6 +130,7 @@ func (c *cycle) capacity(ctx context.Context, cfg CapacityConfig) {
 		total.Merge(stepRec)
 		busy += run.sendTime
 		c.res.LateRequests += run.late
+		c.res.GeneratorCPUShare = run.cpuShare
 
 		counts, lat := stepRec.Counts(), stepRec.Summary()
 		st := CapacityStep{
@@ -195,9 +197,13 @@ func (c *cycle) capacityFindings(d *CapacityDetail, cfg CapacityConfig) {
 	case CapacityStopCeiling:
 		c.finding("No knee up to the ceiling of %g req/s (PICSOAK_CAPACITY_MAX_RATE): PIC's capacity is higher.", cfg.MaxRate)
 	case CapacityStopGenerator:
-		c.finding("Generator-limited at %g req/s: %d of %d requests waited over %s for a free worker, so picsoak, not PIC, ended the search and no knee was found. %d workers at a median latency of %s carry at most about %.0f req/s; raise PICSOAK_CAPACITY_WORKERS.",
-			last.OfferedRPS, last.LateRequests, last.Requests, lateAfter, cfg.Workers, seconds(last.P50Seconds),
-			float64(cfg.Workers)/max(last.P50Seconds, 1e-6))
+		advice := fmt.Sprintf("%d workers at a median latency of %s carry at most about %.0f req/s; raise PICSOAK_CAPACITY_WORKERS.",
+			cfg.Workers, seconds(last.P50Seconds), float64(cfg.Workers)/max(last.P50Seconds, 1e-6))
+		if cpuBound(c.res.GeneratorCPUShare) {
+			advice = cpuBoundAdvice(c.res.GeneratorCPUShare, "PICSOAK_CAPACITY_MAX_RATE")
+		}
+		c.finding("Generator-limited at %g req/s: %d of %d requests waited over %s for a free worker, so picsoak, not PIC, ended the search and no knee was found. %s",
+			last.OfferedRPS, last.LateRequests, last.Requests, lateAfter, advice)
 	}
 }
 

@@ -134,10 +134,20 @@ func TestCapacityGeneratorLimitedIsNotTheKnee(t *testing.T) {
 		t.Errorf("got %d late requests in the result, want the step's %d", res.LateRequests, d.Steps[1].LateRequests)
 	}
 	md := Markdown(res)
-	for _, want := range []string{"Knee: not found. picsoak's generator fell behind first", "| generator-limited |", "Generator-limited at 100 req/s"} {
+	for _, want := range []string{"Knee: not found. picsoak's generator fell behind first", "| generator-limited |", "Generator-limited at 100 req/s", "raise PICSOAK_CAPACITY_WORKERS"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
+	}
+
+	// The same search with picsoak's CPU saturated: more workers would not help.
+	r := capacityRunner(t, srv.URL, func(c *CapacityConfig) {
+		c.StartRate, c.StepRate, c.MaxRate, c.Workers, c.MaxP99 = 10, 90, 1000, 1, 500*time.Millisecond
+	})
+	r.ProcessCPU = busyCPU()
+	res = r.Run(context.Background(), Capacity)
+	if res.Capacity.Stop != CapacityStopGenerator || !containsText(res.Findings, "lower PICSOAK_CAPACITY_MAX_RATE") || containsText(res.Findings, "raise PICSOAK_CAPACITY_WORKERS") {
+		t.Errorf("stop %q, findings %q; want generator_limited put down to picsoak's CPU", res.Capacity.Stop, res.Findings)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -165,12 +166,37 @@ func TestSustainedGeneratorLimited(t *testing.T) {
 	if res.LateRequests < res.Sustained.Sent/2 {
 		t.Errorf("late = %d of %d, want most", res.LateRequests, res.Sustained.Sent)
 	}
-	if !containsText(res.Findings, "Generator-limited") {
-		t.Errorf("findings %q, want one saying the generator was the limit", res.Findings)
+	// Two workers waiting on PIC leave picsoak's CPU nearly idle: the workers are the limit.
+	if !containsText(res.Findings, "Generator-limited") || !containsText(res.Findings, "Raise PICSOAK_SUSTAINED_WORKERS (now 2)") {
+		t.Errorf("findings %q, want one saying the generator was the limit and to raise the workers", res.Findings)
+	}
+	if res.GeneratorCPUShare <= 0 || cpuBound(res.GeneratorCPUShare) {
+		t.Errorf("generator CPU share = %g, want measured and under %g", res.GeneratorCPUShare, cpuBoundShare)
 	}
 	// Every request still went out: the open model never drops the schedule.
 	if res.Sustained.Sent != res.Sustained.Planned {
 		t.Errorf("sent %d of %d planned, want all", res.Sustained.Sent, res.Sustained.Planned)
+	}
+}
+
+// busyCPU reads picsoak's CPU time as if every CPU it may use were busy from now on.
+func busyCPU() func() (time.Duration, bool) {
+	start := time.Now()
+	return func() (time.Duration, bool) { return time.Since(start) * time.Duration(runtime.GOMAXPROCS(0)), true }
+}
+
+// A generator whose CPU is saturated is not helped by more workers, and the finding
+// must not send the user to raise them.
+func TestSustainedGeneratorLimitedByItsCPU(t *testing.T) {
+	p := newPIC(t, 50*time.Millisecond)
+	r := p.runner(t, func(c *Config) { c.Sustained.Workers = 2 })
+	r.ProcessCPU = busyCPU()
+	res := r.Run(context.Background(), Sustained)
+	if !res.GeneratorLimited || res.GeneratorCPUShare < 0.95 {
+		t.Fatalf("generator limited %v, CPU share %g; want true and about 1", res.GeneratorLimited, res.GeneratorCPUShare)
+	}
+	if !containsText(res.Findings, "waited for picsoak's CPU") || !containsText(res.Findings, "more workers would not help") || containsText(res.Findings, "Raise PICSOAK_SUSTAINED_WORKERS") {
+		t.Errorf("findings %q, want the CPU named as the limit and no advice to raise the workers", res.Findings)
 	}
 }
 

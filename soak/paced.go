@@ -2,6 +2,8 @@ package soak
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -31,6 +33,25 @@ type pacedRun struct {
 	planned, sent, late int64
 	// sendTime is how long sending took, at least the configured duration.
 	sendTime time.Duration
+	// cpuShare is the share of the CPU picsoak may use that it kept busy meanwhile, 0
+	// when unknown.
+	cpuShare float64
+}
+
+// cpuBoundShare is the CPU share from which a generator-limited run is put down to
+// picsoak's CPU rather than its workers: a core that busy queues the replies and the
+// pacer behind each other however many workers wait.
+const cpuBoundShare = 0.8
+
+// cpuBound says picsoak's CPU, not its workers, was the limit of a run that kept that
+// share of it busy.
+func cpuBound(share float64) bool { return share >= cpuBoundShare }
+
+// cpuBoundAdvice is a generator-limited finding's advice when picsoak's CPU was the
+// limit; lower names what to lower instead.
+func cpuBoundAdvice(share float64, lower string) string {
+	return fmt.Sprintf("Its workers waited for picsoak's CPU, %.0f%% busy of what it may use (GOMAXPROCS %d), so more workers would not help: give picsoak more CPU (a core of its own) or lower %s.",
+		100*share, runtime.GOMAXPROCS(0), lower)
 }
 
 // merged returns a new recorder holding every request of the run.
@@ -84,6 +105,11 @@ func (c *cycle) paced(ctx context.Context, ws []pacedWorker, rate float64, d tim
 
 	sleep := newSleeper(time.Duration(float64(time.Second) / rate))
 	defer sleep.close()
+	readCPU := processCPU
+	if c.runner.ProcessCPU != nil {
+		readCPU = c.runner.ProcessCPU
+	}
+	cpuBefore, cpuKnown := readCPU()
 	start := time.Now()
 pace:
 	for i := range run.planned {
@@ -108,7 +134,11 @@ pace:
 		}
 		run.sent++
 	}
-	run.sendTime = max(time.Since(start), d)
+	elapsed := time.Since(start)
+	run.sendTime = max(elapsed, d)
+	if cpuAfter, ok := readCPU(); ok && cpuKnown && elapsed > 0 {
+		run.cpuShare = (cpuAfter - cpuBefore).Seconds() / (elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
+	}
 	close(tokens)
 	wg.Wait()
 	return run

@@ -53,6 +53,10 @@ type Result struct {
 	// GeneratorLimited says picsoak, not PIC, set the pace: the numbers describe the
 	// generator's limit and the load was lower than configured.
 	GeneratorLimited bool `json:"generator_limited"`
+	// GeneratorCPUShare is the share of the CPU picsoak may use (GOMAXPROCS) that it
+	// kept busy while it sent (open-model cycles; the capacity cycle's last step), 0
+	// when unknown. Near 1, picsoak's CPU and not its workers held a late run back.
+	GeneratorCPUShare float64 `json:"generator_cpu_share,omitempty"`
 
 	EnterpriseTargetRPS float64 `json:"enterprise_target_rps"`
 	// Achievement is ThroughputRPS ÷ EnterpriseTargetRPS; for the capacity cycle, its

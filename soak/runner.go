@@ -25,6 +25,8 @@ type Runner struct {
 	// CPULatencyPath is where PICSOAK_KEEP_CPUS_AWAKE holds the CPU latency; empty
 	// means the kernel's CPULatencyPath.
 	CPULatencyPath string
+	// ProcessCPU reads the CPU time picsoak has used; nil means this process's own.
+	ProcessCPU func() (time.Duration, bool)
 
 	// spare holds the workers' recorders of earlier cycles by segment count: a
 	// histogram is ~190 KB, and allocating fifty per cycle would make picsoak's memory

@@ -62,6 +62,7 @@ func (c *cycle) sustained(ctx context.Context, cfg SustainedConfig) {
 	c.res.TargetRPS = cfg.Rate
 	c.res.LateRequests = late
 	c.res.GeneratorLimited = run.generatorLimited()
+	c.res.GeneratorCPUShare = run.cpuShare
 
 	d := &SustainedDetail{
 		RateRPS:         cfg.Rate,
@@ -93,8 +94,12 @@ func (c *cycle) sustained(ctx context.Context, cfg SustainedConfig) {
 	c.res.Sustained = d
 
 	if c.res.GeneratorLimited {
-		c.finding("Generator-limited: %d of %d requests (%.1f%%) waited over %s for a free worker; picsoak, not PIC, set the pace. Raise PICSOAK_SUSTAINED_WORKERS (now %d) or lower the rate.",
-			late, sent, 100*float64(late)/float64(sent), lateAfter, cfg.Workers)
+		advice := fmt.Sprintf("Raise PICSOAK_SUSTAINED_WORKERS (now %d) or lower the rate.", cfg.Workers)
+		if cpuBound(run.cpuShare) {
+			advice = cpuBoundAdvice(run.cpuShare, "the rate")
+		}
+		c.finding("Generator-limited: %d of %d requests (%.1f%%) waited over %s for a free worker; picsoak, not PIC, set the pace. %s",
+			late, sent, 100*float64(late)/float64(sent), lateAfter, advice)
 	}
 	if d.Degraded {
 		c.finding("Degradation within the cycle: last third %.1f ok req/s and p99 %s, first third %.1f ok req/s and p99 %s.",
