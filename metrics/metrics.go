@@ -37,6 +37,7 @@ type Exporter struct {
 	throughput, targetRPS           *prometheus.GaugeVec
 	cycleDuration, pass, lastEnd    *prometheus.GaugeVec
 	interval, generatorLimited      *prometheus.GaugeVec
+	generatorCPUShare               *prometheus.GaugeVec
 	throughputChange, p99Change     *prometheus.GaugeVec
 	burstRPS, burstDuration         *prometheus.GaugeVec
 	burstRecovery, burstSuccess     *prometheus.GaugeVec
@@ -69,17 +70,18 @@ func New(reg prometheus.Registerer) *Exporter {
 		reportErrors: f.counter("report_write_errors_total", "Cycle reports that could not be written."),
 		inProgress:   f.gaugeVec("cycle_in_progress", "1 while the cycle runs.", cycle...),
 
-		successRatio:     f.gaugeVec("cycle_success_ratio", "Share of the last finished cycle's requests that were ok.", cycle...),
-		minSuccessRatio:  f.gaugeVec("cycle_min_success_ratio", "Configured pass threshold of the success ratio.", cycle...),
-		throughput:       f.gaugeVec("cycle_throughput_rps", "Requests per second the last finished cycle completed.", cycle...),
-		targetRPS:        f.gaugeVec("cycle_target_rps", "Arrival rate the cycle aims for; 0 for closed-loop cycles.", cycle...),
-		cycleDuration:    f.gaugeVec("cycle_duration_seconds", "Wall time of the last finished cycle.", cycle...),
-		pass:             f.gaugeVec("cycle_pass", "1 if the last finished cycle passed, else 0.", cycle...),
-		lastEnd:          f.gaugeVec("cycle_last_end_timestamp_seconds", "Unix time the last cycle finished.", cycle...),
-		interval:         f.gaugeVec("cycle_interval_seconds", "Time between scheduled runs of the cycle.", cycle...),
-		generatorLimited: f.gaugeVec("cycle_generator_limited", "1 if picsoak, not PIC, set the pace of the last cycle: its results understate PIC.", cycle...),
-		throughputChange: f.gaugeVec("sustained_throughput_change_ratio", "Last third's ok req/s ÷ first third's in the last sustained cycle.", cycle...),
-		p99Change:        f.gaugeVec("sustained_p99_change_ratio", "Last third's p99 ÷ first third's in the last sustained cycle.", cycle...),
+		successRatio:      f.gaugeVec("cycle_success_ratio", "Share of the last finished cycle's requests that were ok.", cycle...),
+		minSuccessRatio:   f.gaugeVec("cycle_min_success_ratio", "Configured pass threshold of the success ratio.", cycle...),
+		throughput:        f.gaugeVec("cycle_throughput_rps", "Requests per second the last finished cycle completed.", cycle...),
+		targetRPS:         f.gaugeVec("cycle_target_rps", "Arrival rate the cycle aims for; 0 for closed-loop cycles.", cycle...),
+		cycleDuration:     f.gaugeVec("cycle_duration_seconds", "Wall time of the last finished cycle.", cycle...),
+		pass:              f.gaugeVec("cycle_pass", "1 if the last finished cycle passed, else 0.", cycle...),
+		lastEnd:           f.gaugeVec("cycle_last_end_timestamp_seconds", "Unix time the last cycle finished.", cycle...),
+		interval:          f.gaugeVec("cycle_interval_seconds", "Time between scheduled runs of the cycle.", cycle...),
+		generatorLimited:  f.gaugeVec("cycle_generator_limited", "1 if picsoak, not PIC, set the pace of the last cycle: its results understate PIC.", cycle...),
+		generatorCPUShare: f.gaugeVec("cycle_generator_cpu_share", "Share of the CPU picsoak may use (GOMAXPROCS) that it kept busy while the last open-model cycle sent (capacity: its last step); near 1, picsoak's CPU set the pace.", cycle...),
+		throughputChange:  f.gaugeVec("sustained_throughput_change_ratio", "Last third's ok req/s ÷ first third's in the last sustained cycle.", cycle...),
+		p99Change:         f.gaugeVec("sustained_p99_change_ratio", "Last third's p99 ÷ first third's in the last sustained cycle.", cycle...),
 
 		burstRPS:      f.gaugeVec("burst_rps", "Requests per second of each burst in the last burst cycle.", "burst"),
 		burstDuration: f.gaugeVec("burst_duration_seconds", "Duration of each burst in the last burst cycle.", "burst"),
@@ -212,6 +214,9 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 	e.throughput.WithLabelValues(k).Set(r.ThroughputRPS)
 	e.pass.WithLabelValues(k).Set(boolFloat(r.Verdict == soak.VerdictPass))
 	e.generatorLimited.WithLabelValues(k).Set(boolFloat(r.GeneratorLimited))
+	if r.GeneratorCPUShare > 0 {
+		e.generatorCPUShare.WithLabelValues(k).Set(r.GeneratorCPUShare)
+	}
 	e.latency.set(r.Cycle, r.Latency)
 	if r.ServiceTime != nil {
 		e.serviceTime.set(r.Cycle, *r.ServiceTime)

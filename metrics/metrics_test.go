@@ -236,11 +236,11 @@ func TestRegisterShard(t *testing.T) {
 	}
 }
 
-func TestOpenModelCycleExportsServiceTimeBesideLatency(t *testing.T) {
+func TestOpenModelCycleExportsServiceTimeAndGeneratorCPUBesideLatency(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	e := New(reg)
 	e.CycleFinished(sampleResult()) // a burst cycle: closed loop, no service time
-	sustained := &soak.Result{Cycle: soak.Sustained, Verdict: soak.VerdictPass,
+	sustained := &soak.Result{Cycle: soak.Sustained, Verdict: soak.VerdictPass, GeneratorCPUShare: 0.91,
 		Latency:     soak.LatencySummary{Count: 3000, Sum: 9, Quantiles: []soak.QuantileValue{{Quantile: 0.5, Seconds: 0.002}, {Quantile: 0.99, Seconds: 0.012}}},
 		ServiceTime: &soak.LatencySummary{Count: 3000, Sum: 4.5, Quantiles: []soak.QuantileValue{{Quantile: 0.5, Seconds: 0.0015}, {Quantile: 0.99, Seconds: 0.003}}},
 	}
@@ -252,8 +252,11 @@ picsoak_cycle_service_time_seconds{cycle="sustained",quantile="0.5"} 0.0015
 picsoak_cycle_service_time_seconds{cycle="sustained",quantile="0.99"} 0.003
 picsoak_cycle_service_time_seconds_sum{cycle="sustained"} 4.5
 picsoak_cycle_service_time_seconds_count{cycle="sustained"} 3000
+# HELP picsoak_cycle_generator_cpu_share Share of the CPU picsoak may use (GOMAXPROCS) that it kept busy while the last open-model cycle sent (capacity: its last step); near 1, picsoak's CPU set the pace.
+# TYPE picsoak_cycle_generator_cpu_share gauge
+picsoak_cycle_generator_cpu_share{cycle="sustained"} 0.91
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "picsoak_cycle_service_time_seconds"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "picsoak_cycle_service_time_seconds", "picsoak_cycle_generator_cpu_share"); err != nil {
 		t.Error(err)
 	}
 	if n := testutil.CollectAndCount(reg, "picsoak_cycle_latency_seconds"); n != 2 {
