@@ -88,6 +88,7 @@ func (c *cycle) paced(ctx context.Context, ws []pacedWorker, rate float64, d tim
 
 	// The clock starts once every worker runs: the first requests of a run would
 	// otherwise wait for goroutines to start and count as late.
+	busy := newInFlight()
 	var wg, started sync.WaitGroup
 	started.Add(len(ws))
 	for _, w := range ws {
@@ -98,12 +99,13 @@ func (c *cycle) paced(ctx context.Context, ws []pacedWorker, rate float64, d tim
 				if _, latency, ok := c.send(ctx, w.sender, w.rec, tok.seg, tok.due); ok {
 					w.rec.RecordService(latency - waited)
 				}
+				busy.done()
 			}
 		})
 	}
 	started.Wait()
 
-	sleep := newSleeper(time.Duration(float64(time.Second) / rate))
+	sleep := newSleeper(time.Duration(float64(time.Second)/rate), busy)
 	defer sleep.close()
 	readCPU := processCPU
 	if c.runner.ProcessCPU != nil {
@@ -119,6 +121,7 @@ pace:
 			break pace
 		}
 		tok := pacedToken{due: due, seg: int(offset * segments / d)}
+		busy.start()
 		select {
 		case tokens <- tok:
 		default:

@@ -2,6 +2,7 @@ package soak
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,25 +12,52 @@ import (
 // request's latency; a fine timer ends the wait within tens of microseconds.
 const coarseMargin = 2 * time.Millisecond
 
-// fineMin is the shortest interval between requests that gets the fine timer. Each
-// of its wake-ups costs about as much CPU as a request (an idle core woken by a timer
-// interrupt); above 1/fineMin req/s, replies arriving at that rate wake the runtime
-// often enough that its own timer is late by about one inter-arrival anyway.
+// fineMin is the shortest interval between requests for which the fine timer ends
+// every wait; each of its wake-ups costs about as much CPU as a request (a timer
+// interrupt and two system calls). At shorter intervals replies come back about as
+// often as requests are due and each wakes the runtime, which then fires its own timer
+// in time, so the fine timer ends only the waits during which nothing is in flight:
+// then the runtime would sleep a whole millisecond, the requests due meanwhile would
+// go out together, and their replies would queue behind each other.
 const fineMin = 200 * time.Microsecond
 
-// sleeper waits until a due time: with a runtime timer for all but the last
-// coarseMargin, which can be cancelled, then with a fine timer where the platform has
-// one. Not safe for concurrent use.
+// inFlight counts an open-model run's requests from hand-off to reply and tells the
+// waiting pacer when the last one ends: from then on no reply will wake the runtime
+// before its own, millisecond-late timer.
+type inFlight struct {
+	n    atomic.Int64
+	none chan struct{} // buffered 1: a signal the pacer has not taken yet is enough
+}
+
+func newInFlight() *inFlight { return &inFlight{none: make(chan struct{}, 1)} }
+
+func (f *inFlight) start() { f.n.Add(1) }
+
+func (f *inFlight) done() {
+	if f.n.Add(-1) == 0 {
+		select {
+		case f.none <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// sleeper waits until a due time: with a runtime timer, which can be cancelled, for
+// all but the last coarseMargin of a wait, then with a fine timer where the platform
+// has one. Not safe for concurrent use.
 type sleeper struct {
 	coarse *time.Timer
 	fine   *fineTimer // nil: the runtime timer does it all
+	// busy, when set, limits the fine timer to waits with nothing in flight.
+	busy *inFlight
 }
 
-// newSleeper returns a sleeper for waits of about interval each.
-func newSleeper(interval time.Duration) *sleeper {
-	s := &sleeper{coarse: time.NewTimer(time.Hour)}
-	if interval >= fineMin {
-		s.fine = newFineTimer()
+// newSleeper returns a sleeper for waits of about interval each between requests
+// counted by busy.
+func newSleeper(interval time.Duration, busy *inFlight) *sleeper {
+	s := &sleeper{coarse: time.NewTimer(time.Hour), fine: newFineTimer()}
+	if interval < fineMin {
+		s.busy = busy
 	}
 	return s
 }
@@ -37,26 +65,39 @@ func newSleeper(interval time.Duration) *sleeper {
 // until waits until due and reports whether ctx is still live. A fine wait is short
 // and not interrupted by ctx.
 func (s *sleeper) until(ctx context.Context, due time.Time) bool {
-	wait := time.Until(due)
-	if s.fine != nil {
-		wait -= coarseMargin
-	}
-	if wait > 0 {
+	for {
+		wait := time.Until(due)
+		if wait <= 0 {
+			return ctx.Err() == nil
+		}
+		fine := s.fineNow()
+		if fine && wait <= coarseMargin {
+			if s.fine.sleep(wait) != nil {
+				s.fine.close() // broken: the runtime timer takes over
+				s.fine = nil
+				continue
+			}
+			return ctx.Err() == nil
+		}
+		var none <-chan struct{} // nil: never ready
+		if fine {
+			wait -= coarseMargin
+		} else if s.fine != nil {
+			none = s.busy.none // once nothing is in flight, the fine timer takes over
+		}
 		s.coarse.Reset(wait)
 		select {
 		case <-s.coarse.C:
+		case <-none:
 		case <-ctx.Done():
 			return false
 		}
 	}
-	if s.fine != nil {
-		if wait := time.Until(due); wait > 0 && s.fine.sleep(wait) != nil {
-			s.fine.close() // broken: the runtime timer takes over
-			s.fine = nil
-			return s.until(ctx, due)
-		}
-	}
-	return ctx.Err() == nil
+}
+
+// fineNow says whether the fine timer ends the current wait.
+func (s *sleeper) fineNow() bool {
+	return s.fine != nil && (s.busy == nil || s.busy.n.Load() == 0)
 }
 
 func (s *sleeper) close() {
