@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -54,10 +56,13 @@ type runAPI struct {
 
 	mu   sync.Mutex
 	next map[soak.Kind]time.Time // earliest time of the next accepted run per cycle
+
+	failures *failureLimiter
 }
 
 func newRunAPI(sched *soak.Scheduler, token string, log *slog.Logger) *runAPI {
-	a := &runAPI{sched: sched, every: runEvery, now: time.Now, log: log, next: map[soak.Kind]time.Time{}}
+	a := &runAPI{sched: sched, every: runEvery, now: time.Now, log: log, next: map[soak.Kind]time.Time{},
+		failures: newFailureLimiter(maxTokenFailures, time.Minute, maxTrackedClients)}
 	if token != "" {
 		h := sha256.Sum256([]byte(token))
 		a.token = h[:]
@@ -90,8 +95,20 @@ func (a *runAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusForbidden, "starting cycles over the API is off: set PICSOAK_API_TOKEN to turn it on")
 		return
 	}
+	client := clientAddress(r)
+	if wait := a.failures.wait(client, a.now()); wait > 0 {
+		// The token goes unchecked until then, or the lock-out would not slow guessing.
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		apiError(w, http.StatusTooManyRequests, fmt.Sprintf("too many wrong API tokens from this address (at most %d per %s); retry in %s",
+			a.failures.max, a.failures.window, wait.Round(time.Second)))
+		return
+	}
 	got := sha256.Sum256([]byte(requestToken(r)))
 	if subtle.ConstantTimeCompare(got[:], a.token) != 1 {
+		if a.failures.fail(client, a.now()) {
+			a.log.Warn("wrong API tokens: locking the address out of the run API", "remote", r.RemoteAddr,
+				"failures", a.failures.max, "for", a.failures.window.String())
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="picsoak"`)
 		apiError(w, http.StatusUnauthorized, "want the API token as 'Authorization: Bearer <token>' or '"+TokenHeader+": <token>'")
 		return
@@ -153,4 +170,84 @@ func (a *runAPI) enabledNames() string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// maxTokenFailures wrong tokens per minute from one address lock it out of the run API
+// for the rest of that minute; maxTrackedClients addresses are tracked at once.
+const (
+	maxTokenFailures  = 10
+	maxTrackedClients = 1024
+)
+
+// clientAddress is the host of r's peer: the address a lock-out applies to.
+func clientAddress(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// failureLimiter counts wrong tokens per client address in fixed windows. Memory stays
+// bounded: past tracked addresses, new ones share a single window, so a flood from many
+// addresses is slowed as a whole instead of growing the table.
+type failureLimiter struct {
+	max     int
+	window  time.Duration
+	tracked int
+
+	mu       sync.Mutex
+	windows  map[string]*failureWindow
+	overflow failureWindow
+}
+
+type failureWindow struct {
+	start    time.Time
+	failures int
+}
+
+func newFailureLimiter(limit int, window time.Duration, tracked int) *failureLimiter {
+	return &failureLimiter{max: limit, window: window, tracked: tracked, windows: map[string]*failureWindow{}}
+}
+
+// wait is how long client must wait before its token is checked again, 0 if not at all.
+func (l *failureLimiter) wait(client string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.windowOf(client, now, false)
+	if w == nil || w.failures < l.max {
+		return 0
+	}
+	return max(w.start.Add(l.window).Sub(now), 0)
+}
+
+// fail records a wrong token from client and reports whether it used up the window.
+func (l *failureLimiter) fail(client string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.windowOf(client, now, true)
+	if now.Sub(w.start) >= l.window {
+		*w = failureWindow{start: now}
+	}
+	w.failures++
+	return w.failures == l.max
+}
+
+// windowOf returns client's window, the shared one when the table is full even of
+// current windows, or, for a client not tracked yet, nil unless create.
+func (l *failureLimiter) windowOf(client string, now time.Time, create bool) *failureWindow {
+	if w := l.windows[client]; w != nil {
+		return w
+	}
+	if len(l.windows) >= l.tracked {
+		maps.DeleteFunc(l.windows, func(_ string, w *failureWindow) bool { return now.Sub(w.start) >= l.window })
+	}
+	switch {
+	case len(l.windows) >= l.tracked:
+		return &l.overflow
+	case !create:
+		return nil
+	}
+	w := &failureWindow{start: now}
+	l.windows[client] = w
+	return w
 }

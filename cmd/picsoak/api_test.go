@@ -101,3 +101,78 @@ func TestRunAPI(t *testing.T) {
 		})
 	}
 }
+
+func TestRunAPILocksOutAnAddressAfterWrongTokens(t *testing.T) {
+	cfg, err := soak.LoadConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := soak.NewScheduler(&soak.Runner{Config: cfg}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	api := newRunAPI(sched, testToken, slog.New(slog.DiscardHandler))
+	api.now = func() time.Time { return now }
+	post := func(from, cycle, token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/cycles/"+cycle+"/run", nil)
+		req.SetPathValue("cycle", cycle)
+		req.RemoteAddr = from
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		return rec
+	}
+
+	start := now // the address's window starts with its first wrong token
+	for i := range maxTokenFailures {
+		now = start.Add(time.Duration(i) * time.Second)
+		if rec := post("192.0.2.1:40000", "sustained", "wrong-token-guess"); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d: got %d, want 401", i+1, rec.Code)
+		}
+	}
+	now = start.Add(20 * time.Second)
+	// Locked out, even with the right token from another port, so guessing cannot go on.
+	rec := post("192.0.2.1:40001", "sustained", testToken)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "40" || !strings.Contains(rec.Body.String(), "wrong API tokens") {
+		t.Errorf("after %d wrong tokens: got %d (Retry-After %q) %s, want 429 with Retry-After 40", maxTokenFailures, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	// Another address is not locked out.
+	if rec := post("198.51.100.7:5000", "sustained", testToken); rec.Code != http.StatusAccepted {
+		t.Errorf("another address with the right token: got %d %s, want 202", rec.Code, rec.Body)
+	}
+	// The window over, the address's right token counts again.
+	now = now.Add(40 * time.Second)
+	if rec := post("192.0.2.1:40002", "streams", testToken); rec.Code != http.StatusAccepted {
+		t.Errorf("after the window: got %d %s, want 202", rec.Code, rec.Body)
+	}
+}
+
+func TestFailureLimiterStaysBounded(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := newFailureLimiter(3, time.Minute, 2)
+	l.fail("a", now)
+	l.fail("b", now)
+	// The table is full: every other address shares one window.
+	for _, c := range []string{"c", "d", "e"} {
+		l.fail(c, now)
+	}
+	if len(l.windows) != 2 {
+		t.Fatalf("tracked %d addresses, want at most 2", len(l.windows))
+	}
+	if l.wait("f", now) == 0 {
+		t.Error("an untracked address may try although the shared window is used up")
+	}
+	if l.wait("a", now) != 0 {
+		t.Error("a tracked address with one failure is locked out by the others")
+	}
+	// Once the windows end, a new address gets a window of its own again.
+	later := now.Add(time.Minute)
+	if l.wait("f", later) != 0 {
+		t.Error("the shared window did not end")
+	}
+	l.fail("f", later)
+	if _, ok := l.windows["f"]; !ok || len(l.windows) > 2 {
+		t.Errorf("after expiry: windows %v, want f tracked and at most 2", l.windows)
+	}
+}
