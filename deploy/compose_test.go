@@ -229,6 +229,11 @@ func TestComposePicsoak(t *testing.T) {
 	}
 
 	s := service(t, p, "picsoak")
+	// The health check is the command cmd/picsoak's tests run against a plain and a
+	// TLS-with-basic-auth daemon.
+	if s.HealthCheck == nil || !slices.Equal(s.HealthCheck.Test, types.HealthCheckTest{"CMD", "picsoak", "health"}) {
+		t.Errorf("picsoak: got health check %v, want [CMD picsoak health]", s.HealthCheck)
+	}
 	env := func(k string) string {
 		if v := s.Environment[k]; v != nil {
 			return *v

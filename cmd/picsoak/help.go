@@ -21,6 +21,9 @@ Usage:
                              --cycle, --json, --junit, --baseline and its tolerances, --progress)
   picsoak sim                serve the PIC simulator alone
   picsoak check              validate the configuration and exit (0 valid, 2 invalid)
+  picsoak health             ask the daemon on PICSOAK_LISTEN_ADDR for /healthz, over TLS when
+                             PICSOAK_WEB_CONFIG_FILE says so (a container health check);
+                             exit 0 healthy, 1 not, 2 bad configuration
   picsoak version            print the version
   picsoak help               print this help
 

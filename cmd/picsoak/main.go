@@ -45,6 +45,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return simulate(ctx, environ, stderr)
 	case "check":
 		return check(environ, stdout, stderr)
+	case "health":
+		return health(environ, stdout, stderr)
 	case "version":
 		v, rev := buildVersion()
 		fmt.Fprintf(stdout, "picsoak %s (revision %s, %s)\n", v, rev, goVersion())

@@ -81,6 +81,10 @@ func TestWebConfigServesTLSWithBasicAuth(t *testing.T) {
 			t.Errorf("GET %s: got %d, want 400", plain, resp.StatusCode)
 		}
 	}
+	// The container health check needs neither the CA nor the password.
+	if code, out := healthOf(t, "PICSOAK_WEB_CONFIG_FILE="+w.Config, "PICSOAK_LISTEN_ADDR="+strings.TrimPrefix(d.base, "https://")); code != exitOK || !strings.Contains(out, "https://") {
+		t.Errorf("picsoak health with TLS and basic auth: exit %d, %q; want 0 over https", code, out)
+	}
 	// Shutdown still works through exporter-toolkit.
 	d.stop(t)
 	if d.exitErr != nil {
