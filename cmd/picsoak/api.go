@@ -42,9 +42,9 @@ const runEvery = time.Minute
 
 // runAPI is POST /api/v1/cycles/{cycle}/run, the only endpoint that starts load. It is
 // off without PICSOAK_API_TOKEN; with it, it wants the token, compared in constant
-// time, accepts at most one run per cycle per runEvery, and takes no parameters: it
-// enqueues the cycle exactly as configured, so no caller can change the target or
-// raise a rate.
+// time (too many wrong ones lock the caller's address out for a while), accepts at
+// most one run per cycle per runEvery, and takes no parameters: it enqueues the cycle
+// exactly as configured, so no caller can change the target or raise a rate.
 type runAPI struct {
 	sched *soak.Scheduler
 	// token is the SHA-256 of PICSOAK_API_TOKEN, nil when the endpoint is off. Hashing
