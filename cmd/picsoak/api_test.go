@@ -14,8 +14,11 @@ import (
 
 const testToken = "0123456789abcdef-test-token"
 
-func TestRunAPI(t *testing.T) {
-	cfg, err := soak.LoadConfig([]string{"PICSOAK_BURST_SCHEDULE=off"})
+// newTestRunAPI returns the run API, with testToken and its clock reading *now, over a
+// scheduler of environ's configuration that never starts, so accepted runs stay pending.
+func newTestRunAPI(t *testing.T, environ []string, now *time.Time) (*runAPI, *soak.Scheduler) {
+	t.Helper()
+	cfg, err := soak.LoadConfig(environ)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,9 +26,14 @@ func TestRunAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Unix(1_700_000_000, 0)
 	api := newRunAPI(sched, testToken, slog.New(slog.DiscardHandler))
-	api.now = func() time.Time { return now }
+	api.now = func() time.Time { return *now }
+	return api, sched
+}
+
+func TestRunAPI(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	api, sched := newTestRunAPI(t, []string{"PICSOAK_BURST_SCHEDULE=off"}, &now)
 	off := newRunAPI(sched, "", slog.New(slog.DiscardHandler))
 	mux := func(a *runAPI) http.Handler {
 		m := http.NewServeMux()
@@ -103,17 +111,8 @@ func TestRunAPI(t *testing.T) {
 }
 
 func TestRunAPILocksOutAnAddressAfterWrongTokens(t *testing.T) {
-	cfg, err := soak.LoadConfig(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sched, err := soak.NewScheduler(&soak.Runner{Config: cfg}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Unix(1_700_000_000, 0)
-	api := newRunAPI(sched, testToken, slog.New(slog.DiscardHandler))
-	api.now = func() time.Time { return now }
+	api, _ := newTestRunAPI(t, nil, &now)
 	post := func(from, cycle, token string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/cycles/"+cycle+"/run", nil)
 		req.SetPathValue("cycle", cycle)
