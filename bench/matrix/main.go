@@ -146,9 +146,8 @@ type run struct {
 	p99      float64       // seconds, counted from the actual send; open loop only
 	// p99Due counts from each request's intended start (picsoak's latency; open loop).
 	p99Due float64
-	// wireP99 is the p99 of the same run's requests as the packets on loopback show
-	// it, from a request's first byte to its reply's; open loop only.
-	wireP99 float64
+	// wire is what the same run's packets on loopback show; open loop only.
+	wire wireFigures
 }
 
 func (r run) cpuPerRequest() float64 { return r.cpu.Seconds() / r.requests }
@@ -356,7 +355,7 @@ func onCores(f func() (run, error)) (run, cores, error) {
 	}, nil
 }
 
-// onWire runs f while tcpdump records its packets and adds the wire p99 to its run.
+// onWire runs f while tcpdump records its packets and adds what they show to its run.
 func onWire(dir string, f func() (run, error)) (run, error) {
 	pcap := filepath.Join(dir, "run.pcap")
 	defer os.Remove(pcap)
@@ -369,7 +368,7 @@ func onWire(dir string, f func() (run, error)) (run, error) {
 	if err != nil {
 		return run{}, err
 	}
-	r.wireP99 = wire
+	r.wire = wire
 	return r, werr
 }
 
@@ -405,7 +404,7 @@ func runMatrix(dir string) (bool, error) {
 	cpu := map[string]series{}
 	nginxBusy, steal, openSteal := map[string]series{}, map[string]series{}, map[string]series{}
 	var openPS, openPSP99, openPSP99Due, openFortioP99, openFortioRPS series
-	openWire, overWire := map[string]series{}, map[string]series{}
+	openWire, overWire, perMs10, perMs90 := map[string]series{}, map[string]series{}, map[string]series{}, map[string]series{}
 	for i := range *reps {
 		fmt.Fprintf(os.Stderr, "repetition %d of %d\n", i+1, *reps)
 		closed := map[string]func() (run, error){
@@ -461,10 +460,11 @@ func runMatrix(dir string) (bool, error) {
 		openFortioRPS, openFortioP99 = append(openFortioRPS, f.rps), append(openFortioP99, f.p99)
 		openSteal["picsoak"], openSteal["fortio"] = append(openSteal["picsoak"], pc.genSteal), append(openSteal["fortio"], fc.genSteal)
 		for n, r := range map[string]run{"picsoak": p, "fortio": f} {
-			openWire[n], overWire[n] = append(openWire[n], r.wireP99), append(overWire[n], r.p99/r.wireP99)
+			openWire[n], overWire[n] = append(openWire[n], r.wire.p99), append(overWire[n], r.p99/r.wire.p99)
+			perMs10[n], perMs90[n] = append(perMs10[n], float64(r.wire.perMs10)), append(perMs90[n], float64(r.wire.perMs90))
 		}
-		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s (from intended start %s, on the wire %s), %.0f %% stolen; fortio %9.1f req/s p99 %s (on the wire %s), %.0f %% stolen\n",
-			p.rps, ms(p.p99), ms(p.p99Due), ms(p.wireP99), pc.genSteal, f.rps, ms(f.p99), ms(f.wireP99), fc.genSteal)
+		fmt.Fprintf(os.Stderr, "  open   picsoak %9.1f req/s p99 %s (from intended start %s, on the wire %s, %d–%d requests/ms), %.0f %% stolen; fortio %9.1f req/s p99 %s (on the wire %s, %d–%d requests/ms), %.0f %% stolen\n",
+			p.rps, ms(p.p99), ms(p.p99Due), ms(p.wire.p99), p.wire.perMs10, p.wire.perMs90, pc.genSteal, f.rps, ms(f.p99), ms(f.wire.p99), f.wire.perMs10, f.wire.perMs90, fc.genSteal)
 	}
 	mem, scrapeMax, err := memoryAndScrape(dir)
 	if err != nil {
@@ -481,12 +481,15 @@ func runMatrix(dir string) (bool, error) {
 	}
 	fmt.Println("\nnginx's core near 100 % busy means nginx, not the generator, limited that rate; stolen is the share of the generator core's time the host gave to something else.")
 	fmt.Printf("\n### Open loop at %.0f req/s, %d connections, %s, %d alternating pairs (median, min – max)\n\n", *openRate, conns, duration, *openReps)
-	fmt.Println("| generator | achieved req/s | p99 from the actual send | p99 from the intended start | p99 on the wire, same run | p99 ÷ wire p99 | generator core stolen |\n|---|---|---|---|---|---|---|")
-	fmt.Printf("| picsoak (sustained cycle) | %.1f (%s) | %s | %s | %s | %.1f (%s) | %.0f %% (%s) |\n", openPS.median(), openPS.rangeText("%.1f"), openPSP99.msText(), openPSP99Due.msText(),
-		openWire["picsoak"].msText(), overWire["picsoak"].median(), overWire["picsoak"].rangeText("%.1f"), openSteal["picsoak"].median(), openSteal["picsoak"].rangeText("%.0f"))
-	fmt.Printf("| fortio | %.1f (%s) | %s | not measured | %s | %.1f (%s) | %.0f %% (%s) |\n", openFortioRPS.median(), openFortioRPS.rangeText("%.1f"), openFortioP99.msText(),
-		openWire["fortio"].msText(), overWire["fortio"].median(), overWire["fortio"].rangeText("%.1f"), openSteal["fortio"].median(), openSteal["fortio"].rangeText("%.0f"))
-	fmt.Printf("\nIdle cores during these runs: %s. On the wire: tcpdump on nginx's core timed each request from its first byte on loopback to its reply's, none of the generator's own time included; a ratio near 1 means the generator reported the target's latency, above 1 its own delays.\n", idle)
+	fmt.Println("| generator | achieved req/s | p99 from the actual send | p99 from the intended start | p99 on the wire, same run | p99 ÷ wire p99 | requests per ms on the wire, p10 – p90 | generator core stolen |\n|---|---|---|---|---|---|---|---|")
+	for _, g := range []struct{ name, label, rps, p99, p99Due string }{
+		{"picsoak", "picsoak (sustained cycle)", fmt.Sprintf("%.1f (%s)", openPS.median(), openPS.rangeText("%.1f")), openPSP99.msText(), openPSP99Due.msText()},
+		{"fortio", "fortio", fmt.Sprintf("%.1f (%s)", openFortioRPS.median(), openFortioRPS.rangeText("%.1f")), openFortioP99.msText(), "not measured"},
+	} {
+		fmt.Printf("| %s | %s | %s | %s | %s | %.1f (%s) | %.0f – %.0f | %.0f %% (%s) |\n", g.label, g.rps, g.p99, g.p99Due, openWire[g.name].msText(),
+			overWire[g.name].median(), overWire[g.name].rangeText("%.1f"), perMs10[g.name].median(), perMs90[g.name].median(), openSteal[g.name].median(), openSteal[g.name].rangeText("%.0f"))
+	}
+	fmt.Printf("\nIdle cores during these runs: %s. On the wire: tcpdump on nginx's core timed each request from its first byte on loopback to its reply's, none of the generator's own time included; a ratio near 1 means the generator reported the target's latency, above 1 its own delays. Requests per ms: how evenly the generator spread its requests (at 20,000 req/s an even spread is 20 – 20); a wider range is bunched arrivals, which the target and the generator queue.\n", idle)
 	fmt.Printf("\n### Memory and scrapes\n\n| figure | value |\n|---|---|\n")
 	fmt.Printf("| RSS after %.0f requests | %.1f MiB |\n| RSS after %.0f requests | %.1f MiB |\n| slowest /metrics scrape during a closed-loop cycle | %s |\n",
 		mem.smallAfter, mem.small/(1<<20), mem.largeAfter, mem.large/(1<<20), scrapeMax)

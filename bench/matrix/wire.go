@@ -56,31 +56,64 @@ func startCapture(tcpdump, path string) (*capture, error) {
 
 var droppedByKernel = regexp.MustCompile(`(\d+) packets? dropped by kernel`)
 
-// stop ends the capture and returns the p99 of the latencies in it, in seconds.
-func (c *capture) stop() (float64, error) {
+// wireFigures is what the packets of one run show.
+type wireFigures struct {
+	p99 float64 // seconds, from a request's first byte to its reply's
+	// perMs10 and perMs90 are the 10th and 90th percentiles of the requests that
+	// reached the wire in each millisecond: the arrival process the target saw.
+	perMs10, perMs90 int
+}
+
+// stop ends the capture and returns what its packets show.
+func (c *capture) stop() (wireFigures, error) {
 	c.cmd.Process.Signal(syscall.SIGINT)
 	rest, _ := io.ReadAll(c.stderr)
 	if err := c.cmd.Wait(); err != nil {
-		return 0, fmt.Errorf("tcpdump: %w\n%s", err, rest)
+		return wireFigures{}, fmt.Errorf("tcpdump: %w\n%s", err, rest)
 	}
 	// A dropped packet would pair a request with a later reply, or lose a slow one.
 	if m := droppedByKernel.FindSubmatch(rest); m == nil || string(m[1]) != "0" {
-		return 0, fmt.Errorf("tcpdump lost packets or said nothing about it:\n%s", rest)
+		return wireFigures{}, fmt.Errorf("tcpdump lost packets or said nothing about it:\n%s", rest)
 	}
 	f, err := os.Open(c.path)
 	if err != nil {
-		return 0, err
+		return wireFigures{}, err
 	}
 	defer f.Close()
-	lat, err := wireLatencies(bufio.NewReaderSize(f, 1<<20), nginxPortNumber)
+	lat, starts, err := wireLatencies(bufio.NewReaderSize(f, 1<<20), nginxPortNumber)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", c.path, err)
+		return wireFigures{}, fmt.Errorf("%s: %w", c.path, err)
 	}
 	if len(lat) == 0 {
-		return 0, fmt.Errorf("%s: no request and reply seen", c.path)
+		return wireFigures{}, fmt.Errorf("%s: no request and reply seen", c.path)
 	}
 	slices.Sort(lat)
-	return lat[int(0.99*float64(len(lat)-1))].Seconds(), nil
+	w := wireFigures{p99: lat[int(0.99*float64(len(lat)-1))].Seconds()}
+	w.perMs10, w.perMs90 = arrivalSpread(starts)
+	return w, nil
+}
+
+// arrivalSpread counts the requests that reached the wire in each whole
+// millisecond from the first request's to the last's and returns the 10th and
+// 90th percentiles of those counts. Two generators at the same rate can load the
+// target differently: evenly spaced requests at 20,000 req/s put 20 in every
+// millisecond, bunched ones 3 in one and 37 in the next, and the target (and the
+// generator reading the replies) queues the bunches.
+func arrivalSpread(starts []int64) (p10, p90 int) {
+	if len(starts) == 0 {
+		return 0, 0
+	}
+	first, last := slices.Min(starts), slices.Max(starts)
+	counts := make([]int, (last-first)/1e6+1)
+	for _, t := range starts {
+		counts[(t-first)/1e6]++
+	}
+	// The last millisecond is partial: the run ended in it.
+	if len(counts) > 1 {
+		counts = counts[:len(counts)-1]
+	}
+	slices.Sort(counts)
+	return counts[len(counts)/10], counts[len(counts)*9/10]
 }
 
 // wireLatencies reads a nanosecond pcap of Ethernet frames (tcpdump on Linux's lo)
@@ -88,14 +121,15 @@ func (c *capture) stop() (float64, error) {
 // the wire to the first byte of the reply on the same connection: the target's
 // latency as the network sees it, none of the generator's own time included. One
 // request at a time per connection, as HTTP/1.1 without pipelining sends them.
-func wireLatencies(r io.Reader, serverPort string) ([]time.Duration, error) {
+// starts holds every request's first byte's time, in nanoseconds, answered or not.
+func wireLatencies(r io.Reader, serverPort string) (lat []time.Duration, starts []int64, err error) {
 	port, err := strconv.ParseUint(serverPort, 10, 16)
 	if err != nil {
-		return nil, fmt.Errorf("server port %q: %w", serverPort, err)
+		return nil, nil, fmt.Errorf("server port %q: %w", serverPort, err)
 	}
 	var hdr [24]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, fmt.Errorf("pcap header: %w", err)
+		return nil, nil, fmt.Errorf("pcap header: %w", err)
 	}
 	var order binary.ByteOrder
 	switch {
@@ -104,29 +138,28 @@ func wireLatencies(r io.Reader, serverPort string) ([]time.Duration, error) {
 	case binary.BigEndian.Uint32(hdr[:]) == 0xa1b23c4d:
 		order = binary.BigEndian
 	default:
-		return nil, errors.New("not a nanosecond pcap (tcpdump --time-stamp-precision=nano)")
+		return nil, nil, errors.New("not a nanosecond pcap (tcpdump --time-stamp-precision=nano)")
 	}
 	if link := order.Uint32(hdr[20:]); link != 1 {
-		return nil, fmt.Errorf("link type %d, want 1 (Ethernet, as tcpdump -i lo writes)", link)
+		return nil, nil, fmt.Errorf("link type %d, want 1 (Ethernet, as tcpdump -i lo writes)", link)
 	}
 	sent := map[uint16]int64{} // client port -> when its pending request's first byte passed
-	var lat []time.Duration
 	var rec [16]byte
 	buf := make([]byte, 0, 256)
 	for {
 		if _, err := io.ReadFull(r, rec[:]); err == io.EOF {
-			return lat, nil
+			return lat, starts, nil
 		} else if err != nil {
-			return nil, fmt.Errorf("pcap record: %w", err)
+			return nil, nil, fmt.Errorf("pcap record: %w", err)
 		}
 		at := int64(order.Uint32(rec[0:]))*1e9 + int64(order.Uint32(rec[4:]))
 		n := order.Uint32(rec[8:])
 		if n > 1<<16 {
-			return nil, fmt.Errorf("pcap record of %d bytes", n)
+			return nil, nil, fmt.Errorf("pcap record of %d bytes", n)
 		}
 		buf = slices.Grow(buf[:0], int(n))[:n]
 		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, fmt.Errorf("pcap record: %w", err)
+			return nil, nil, fmt.Errorf("pcap record: %w", err)
 		}
 		src, dst, payload, ok := tcpSegment(buf)
 		if !ok || payload == 0 {
@@ -136,6 +169,7 @@ func wireLatencies(r io.Reader, serverPort string) ([]time.Duration, error) {
 		case dst == uint16(port):
 			if _, pending := sent[src]; !pending {
 				sent[src] = at
+				starts = append(starts, at)
 			}
 		case src == uint16(port):
 			if t, pending := sent[dst]; pending {

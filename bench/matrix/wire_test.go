@@ -59,13 +59,53 @@ func TestWireLatencies(t *testing.T) {
 	w.segment(60_500, 40001, server, 10)         // its second segment does not restart the clock
 	w.segment(1_000_060_000, server, 40001, 150) // across a second boundary: 1 s
 	w.segment(1_000_070_000, server, 40003, 150) // a reply to a request from before the capture
-	got, err := wireLatencies(&w.Buffer, "18089")
+	got, starts, err := wireLatencies(&w.Buffer, "18089")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []time.Duration{29_500, 50_000, time.Second}
 	if !slices.Equal(got, want) {
 		t.Errorf("latencies = %v, want %v", got, want)
+	}
+	const s0 = 1_700_000_000 * int64(time.Second)
+	if wantStarts := []int64{s0 + 1_000, s0 + 1_500, s0 + 60_000}; !slices.Equal(starts, wantStarts) {
+		t.Errorf("request starts = %v, want %v", starts, wantStarts)
+	}
+}
+
+func TestArrivalSpread(t *testing.T) {
+	const ms = int64(time.Millisecond)
+	even := make([]int64, 0, 200)
+	for i := range int64(200) {
+		even = append(even, 7*ms+i*50_000) // 20,000 req/s, evenly spaced
+	}
+	// The same 200 requests bunched: 37 within 2 µs of each other in one
+	// millisecond, 3 in the next.
+	var bunched []int64
+	for m := range int64(10) {
+		n := int64(37)
+		if m%2 == 1 {
+			n = 3
+		}
+		for i := range n {
+			bunched = append(bunched, 7*ms+m*ms+i*50)
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		starts   []int64
+		p10, p90 int
+	}{
+		{"even", even, 20, 20},
+		{"bunched", bunched, 3, 37},
+		{"unsorted", []int64{5 * ms, 3 * ms, 3*ms + 1, 4*ms + 5, 6 * ms}, 1, 2},
+		{"within one millisecond", []int64{3 * ms, 3*ms + 10}, 2, 2},
+		{"none", nil, 0, 0},
+	} {
+		p10, p90 := arrivalSpread(c.starts)
+		if p10 != c.p10 || p90 != c.p90 {
+			t.Errorf("%s: requests per ms p10 %d, p90 %d; want %d, %d", c.name, p10, p90, c.p10, c.p90)
+		}
 	}
 }
 
@@ -81,7 +121,7 @@ func TestWireLatenciesRejectsOtherCaptures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			w := newPcap(c.magic, c.link)
 			w.segment(1_000, 40001, 18089, 40)
-			_, err := wireLatencies(&w.Buffer, "18089")
+			_, _, err := wireLatencies(&w.Buffer, "18089")
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error = %v, want one naming %q", err, c.want)
 			}
