@@ -45,6 +45,7 @@ var (
 	memSmall   = flag.Int("mem-small", 1_000_000, "requests before the first RSS reading")
 	memLarge   = flag.Int("mem-large", 10_000_000, "requests before the second RSS reading")
 	workDir    = flag.String("dir", "", "working directory (default: a temp dir)")
+	hiccupFor  = flag.Duration("hiccup-meter", 0, "internal: measure this process's core's hiccups for this long, print them as JSON and exit (the bench runs itself so, pinned, before each open-loop pair)")
 )
 
 const (
@@ -56,6 +57,14 @@ const (
 
 func main() {
 	flag.Parse()
+	if *hiccupFor > 0 {
+		h, err := measureHiccups(*hiccupFor)
+		if err != nil {
+			fatal(err)
+		}
+		json.NewEncoder(os.Stdout).Encode(h)
+		return
+	}
 	if *picsoakBin == "" {
 		fmt.Fprintln(os.Stderr, "matrix: -picsoak is required")
 		os.Exit(2)
@@ -355,6 +364,28 @@ func onCores(f func() (run, error)) (run, cores, error) {
 	}, nil
 }
 
+// hiccupSpan is how long the hiccup meter runs before each open-loop pair.
+const hiccupSpan = 5 * time.Second
+
+// coreHiccups runs the hiccup meter on the generator's core while it is idle: how
+// often the platform itself stalls that core, which no generator can tell apart
+// from the target's latency.
+func coreHiccups() (hiccups, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return hiccups{}, err
+	}
+	out, _, err := pinned(nil, self, "-hiccup-meter", hiccupSpan.String())
+	if err != nil {
+		return hiccups{}, err
+	}
+	var h hiccups
+	if err := json.Unmarshal([]byte(out), &h); err != nil {
+		return hiccups{}, fmt.Errorf("hiccup meter: %w: %q", err, out)
+	}
+	return h, nil
+}
+
 // onWire runs f while tcpdump records its packets and adds what they show to its run.
 func onWire(dir string, f func() (run, error)) (run, error) {
 	pcap := filepath.Join(dir, "run.pcap")
@@ -441,8 +472,16 @@ func runMatrix(dir string) (bool, error) {
 	} else {
 		defer qos.Close()
 	}
+	var stalled, over1ms series
 	for i := range *openReps {
 		fmt.Fprintf(os.Stderr, "open-loop pair %d of %d\n", i+1, *openReps)
+		h, err := coreHiccups()
+		if err != nil {
+			return false, err
+		}
+		stalled, over1ms = append(stalled, 100*h.stalledShare()), append(over1ms, h.over1msPerSecond())
+		fmt.Fprintf(os.Stderr, "  idle generator core: %.1f wake-ups a second more than 1 ms late, %.2f %% of the time stalled, worst %v\n",
+			h.over1msPerSecond(), 100*h.stalledShare(), h.Worst.Round(time.Microsecond))
 		p, pc, err := onCores(func() (run, error) { return onWire(dir, func() (run, error) { return openPicsoak(dir) }) })
 		if err != nil {
 			return false, err
@@ -490,6 +529,8 @@ func runMatrix(dir string) (bool, error) {
 			overWire[g.name].median(), overWire[g.name].rangeText("%.1f"), perMs10[g.name].median(), perMs90[g.name].median(), openSteal[g.name].median(), openSteal[g.name].rangeText("%.0f"))
 	}
 	fmt.Printf("\nIdle cores during these runs: %s. On the wire: tcpdump on nginx's core timed each request from its first byte on loopback to its reply's, none of the generator's own time included; a ratio near 1 means the generator reported the target's latency, above 1 its own delays. Requests per ms: how evenly the generator spread its requests (at 20,000 req/s an even spread is 20 – 20); a wider range is bunched arrivals, which the target and the generator queue.\n", idle)
+	fmt.Printf("\nHiccups of the generator's core, idle for %s before each pair (a thread sleeping %v at a time, noting how late it wakes): %.1f (%s) wake-ups a second more than 1 ms late, stalled %.2f %% (%s) of the time. Every request due or answered during a stall reports it, with any generator, and the wire does not see it; a stalled share near 1 %% sets the p99.\n",
+		hiccupSpan, hiccupPeriod, over1ms.median(), over1ms.rangeText("%.1f"), stalled.median(), stalled.rangeText("%.2f"))
 	fmt.Printf("\n### Memory and scrapes\n\n| figure | value |\n|---|---|\n")
 	fmt.Printf("| RSS after %.0f requests | %.1f MiB |\n| RSS after %.0f requests | %.1f MiB |\n| slowest /metrics scrape during a closed-loop cycle | %s |\n",
 		mem.smallAfter, mem.small/(1<<20), mem.largeAfter, mem.large/(1<<20), scrapeMax)
