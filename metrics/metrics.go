@@ -38,6 +38,7 @@ type Exporter struct {
 	cycleDuration, pass, lastEnd    *prometheus.GaugeVec
 	interval, generatorLimited      *prometheus.GaugeVec
 	generatorCPUShare               *prometheus.GaugeVec
+	generatorStall                  *prometheus.GaugeVec
 	throughputChange, p99Change     *prometheus.GaugeVec
 	burstRPS, burstDuration         *prometheus.GaugeVec
 	burstRecovery, burstSuccess     *prometheus.GaugeVec
@@ -80,6 +81,7 @@ func New(reg prometheus.Registerer) *Exporter {
 		interval:          f.gaugeVec("cycle_interval_seconds", "Time between scheduled runs of the cycle.", cycle...),
 		generatorLimited:  f.gaugeVec("cycle_generator_limited", "1 if picsoak, not PIC, set the pace of the last cycle: its results understate PIC.", cycle...),
 		generatorCPUShare: f.gaugeVec("cycle_generator_cpu_share", "Share of the CPU picsoak may use (GOMAXPROCS) that it kept busy while the last open-model cycle sent (capacity: its last step); near 1, picsoak's CPU set the pace.", cycle...),
+		generatorStall:    f.gaugeVec("cycle_generator_longest_stall_seconds", "Longest time picsoak's pacer woke over 2 ms later than due in the last open-model cycle, 0 if never: the requests due meanwhile waited for picsoak (its CPU busy or taken by the host), and their latency includes it.", cycle...),
 		throughputChange:  f.gaugeVec("sustained_throughput_change_ratio", "Last third's ok req/s ÷ first third's in the last sustained cycle.", cycle...),
 		p99Change:         f.gaugeVec("sustained_p99_change_ratio", "Last third's p99 ÷ first third's in the last sustained cycle.", cycle...),
 
@@ -218,8 +220,9 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 		e.generatorCPUShare.WithLabelValues(k).Set(r.GeneratorCPUShare)
 	}
 	e.latency.set(r.Cycle, r.Latency)
-	if r.ServiceTime != nil {
+	if r.ServiceTime != nil { // an open-model cycle
 		e.serviceTime.set(r.Cycle, *r.ServiceTime)
+		e.generatorStall.WithLabelValues(k).Set(r.GeneratorLongestStallSeconds)
 	}
 
 	if d := r.Sustained; d != nil {

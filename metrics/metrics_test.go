@@ -236,11 +236,11 @@ func TestRegisterShard(t *testing.T) {
 	}
 }
 
-func TestOpenModelCycleExportsServiceTimeAndGeneratorCPUBesideLatency(t *testing.T) {
+func TestOpenModelCycleExportsServiceTimeAndGeneratorFiguresBesideLatency(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	e := New(reg)
 	e.CycleFinished(sampleResult()) // a burst cycle: closed loop, no service time
-	sustained := &soak.Result{Cycle: soak.Sustained, Verdict: soak.VerdictPass, GeneratorCPUShare: 0.91,
+	sustained := &soak.Result{Cycle: soak.Sustained, Verdict: soak.VerdictPass, GeneratorCPUShare: 0.91, GeneratorStalls: 2, GeneratorLongestStallSeconds: 0.0284,
 		Latency:     soak.LatencySummary{Count: 3000, Sum: 9, Quantiles: []soak.QuantileValue{{Quantile: 0.5, Seconds: 0.002}, {Quantile: 0.99, Seconds: 0.012}}},
 		ServiceTime: &soak.LatencySummary{Count: 3000, Sum: 4.5, Quantiles: []soak.QuantileValue{{Quantile: 0.5, Seconds: 0.0015}, {Quantile: 0.99, Seconds: 0.003}}},
 	}
@@ -255,9 +255,19 @@ picsoak_cycle_service_time_seconds_count{cycle="sustained"} 3000
 # HELP picsoak_cycle_generator_cpu_share Share of the CPU picsoak may use (GOMAXPROCS) that it kept busy while the last open-model cycle sent (capacity: its last step); near 1, picsoak's CPU set the pace.
 # TYPE picsoak_cycle_generator_cpu_share gauge
 picsoak_cycle_generator_cpu_share{cycle="sustained"} 0.91
+# HELP picsoak_cycle_generator_longest_stall_seconds Longest time picsoak's pacer woke over 2 ms later than due in the last open-model cycle, 0 if never: the requests due meanwhile waited for picsoak (its CPU busy or taken by the host), and their latency includes it.
+# TYPE picsoak_cycle_generator_longest_stall_seconds gauge
+picsoak_cycle_generator_longest_stall_seconds{cycle="sustained"} 0.0284
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "picsoak_cycle_service_time_seconds", "picsoak_cycle_generator_cpu_share"); err != nil {
+	names := []string{"picsoak_cycle_service_time_seconds", "picsoak_cycle_generator_cpu_share", "picsoak_cycle_generator_longest_stall_seconds"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
+	}
+	// A later cycle without a stall clears the figure instead of repeating the old one.
+	sustained.GeneratorStalls, sustained.GeneratorLongestStallSeconds = 0, 0
+	e.CycleFinished(sustained)
+	if got := testutil.ToFloat64(e.generatorStall.WithLabelValues("sustained")); got != 0 {
+		t.Errorf("longest stall after a cycle without one = %v, want 0", got)
 	}
 	if n := testutil.CollectAndCount(reg, "picsoak_cycle_latency_seconds"); n != 2 {
 		t.Errorf("latency summaries = %d, want one each for burst and sustained", n)

@@ -131,6 +131,7 @@ func (c *cycle) capacity(ctx context.Context, cfg CapacityConfig) {
 		busy += run.sendTime
 		c.res.LateRequests += run.late
 		c.res.GeneratorCPUShare = run.cpuShare
+		c.res.addStalls(run.stalls)
 
 		counts, lat := stepRec.Counts(), stepRec.Summary()
 		st := CapacityStep{
@@ -205,6 +206,7 @@ func (c *cycle) capacityFindings(d *CapacityDetail, cfg CapacityConfig) {
 		c.finding("Generator-limited at %g req/s: %d of %d requests waited over %s for a free worker, so picsoak, not PIC, ended the search and no knee was found. %s",
 			last.OfferedRPS, last.LateRequests, last.Requests, lateAfter, advice)
 	}
+	c.stallFinding()
 }
 
 func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -197,6 +199,60 @@ func TestSustainedGeneratorLimitedByItsCPU(t *testing.T) {
 	}
 	if !containsText(res.Findings, "waited for picsoak's CPU") || !containsText(res.Findings, "more workers would not help") || containsText(res.Findings, "Raise PICSOAK_SUSTAINED_WORKERS") {
 		t.Errorf("findings %q, want the CPU named as the limit and no advice to raise the workers", res.Findings)
+	}
+}
+
+// A stall of the whole process, as when the host pauses picsoak's VM, holds the
+// requests due meanwhile: the report must put that time down to picsoak.
+func TestSustainedReportsPicsoaksOwnStall(t *testing.T) {
+	p := newPIC(t, time.Millisecond)
+	r := p.runner(t, nil)
+	const pause = 100 * time.Millisecond
+	var pauser *exec.Cmd
+	r.Observer = &stallObserver{onRequest: func(n int64) {
+		if n == 50 { // a quarter into the cycle
+			pauser = exec.Command("sh", "-c", `kill -STOP "$1"; sleep "$2"; kill -CONT "$1"`, "sh", strconv.Itoa(os.Getpid()), strconv.FormatFloat(pause.Seconds(), 'f', -1, 64))
+			if err := pauser.Start(); err != nil {
+				t.Errorf("starting the pause: %v", err)
+			}
+		}
+	}}
+	res := r.Run(context.Background(), Sustained)
+	if pauser == nil {
+		t.Fatal("the pause never started")
+	}
+	if err := pauser.Wait(); err != nil {
+		t.Fatalf("the pause: %v", err)
+	}
+	// The pacer was asleep or about to be (it sleeps all but microseconds of each
+	// 10 ms interval), so the pause made one wait end at least the pause late, less
+	// the part of the interval it would have slept anyway.
+	if res.GeneratorStalls < 1 || res.GeneratorLongestStallSeconds < (pause-10*time.Millisecond).Seconds() {
+		t.Errorf("stalls %d, longest %gs; want at least one of about %v", res.GeneratorStalls, res.GeneratorLongestStallSeconds, pause)
+	}
+	if !containsText(res.Findings, "picsoak itself stalled") {
+		t.Errorf("findings %q, want one putting the stall down to picsoak", res.Findings)
+	}
+	if res.Sustained.Sent != res.Sustained.Planned {
+		t.Errorf("sent %d of %d planned, want all: the open model catches up", res.Sustained.Sent, res.Sustained.Planned)
+	}
+}
+
+func TestStallsCountOnlyOversleepsPastStallMin(t *testing.T) {
+	var s stalls
+	for _, overslept := range []time.Duration{0, time.Millisecond, stallMin, stallMin + time.Microsecond, 30 * time.Millisecond, 5 * time.Millisecond} {
+		s.note(overslept)
+	}
+	if s.count != 3 || s.longest != 30*time.Millisecond {
+		t.Errorf("stalls %d, longest %v; want 3, 30ms", s.count, s.longest)
+	}
+	// A capacity cycle's steps add up; the longest is the longest of any step.
+	var res Result
+	res.addStalls(s)
+	res.addStalls(stalls{count: 2, longest: 40 * time.Millisecond})
+	res.addStalls(stalls{})
+	if res.GeneratorStalls != 5 || res.GeneratorLongestStallSeconds != 0.04 {
+		t.Errorf("cycle stalls %d, longest %gs; want 5, 0.04s", res.GeneratorStalls, res.GeneratorLongestStallSeconds)
 	}
 }
 

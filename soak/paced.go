@@ -31,11 +31,47 @@ func (c *cycle) pacedWorkers(n, segments int) []pacedWorker {
 type pacedRun struct {
 	workers             []pacedWorker
 	planned, sent, late int64
+	stalls              stalls
 	// sendTime is how long sending took, at least the configured duration.
 	sendTime time.Duration
 	// cpuShare is the share of the CPU picsoak may use that it kept busy meanwhile, 0
 	// when unknown.
 	cpuShare float64
+}
+
+// stallMin is how much longer than asked the pacer must sleep for the wait to count
+// as a stall of picsoak: well past the runtime timers' millisecond granularity.
+const stallMin = 2 * time.Millisecond
+
+// stalls counts the pacer's oversleeps of more than stallMin. The requests due
+// meanwhile go out late and their latency, counted from the intended start, includes
+// picsoak's stall (their service time does not): the host took picsoak's CPU (a VM's
+// steal, a paused VM) or picsoak kept it busy itself.
+type stalls struct {
+	count   int64
+	longest time.Duration
+}
+
+func (s *stalls) note(overslept time.Duration) {
+	if overslept > stallMin {
+		s.count++
+		s.longest = max(s.longest, overslept)
+	}
+}
+
+// addStalls adds an open-model run's stalls to the cycle's.
+func (r *Result) addStalls(s stalls) {
+	r.GeneratorStalls += s.count
+	r.GeneratorLongestStallSeconds = max(r.GeneratorLongestStallSeconds, s.longest.Seconds())
+}
+
+// stallFinding names picsoak's own stalls: the latency quantiles include them.
+func (c *cycle) stallFinding() {
+	if c.res.GeneratorStalls == 0 {
+		return
+	}
+	c.finding("picsoak itself stalled: its pacer woke over %s late (stalls: %d, the longest %s), so the requests due meanwhile went out late and their latency counts picsoak's stall, not PIC's (their service time does not). Its CPU was busy (generator_cpu_share) or the host took it (steal time, a paused VM).",
+		stallMin, c.res.GeneratorStalls, seconds(c.res.GeneratorLongestStallSeconds))
 }
 
 // cpuBoundShare is the CPU share from which a generator-limited run is put down to
@@ -117,9 +153,14 @@ pace:
 	for i := range run.planned {
 		offset := pacer.Due(i)
 		due := start.Add(offset)
+		wakeBy := time.Now() // a pacer behind its schedule asks for no sleep
+		if due.After(wakeBy) {
+			wakeBy = due
+		}
 		if !sleep.until(ctx, due) {
 			break pace
 		}
+		run.stalls.note(time.Since(wakeBy))
 		tok := pacedToken{due: due, seg: int(offset * segments / d)}
 		busy.start()
 		select {

@@ -57,6 +57,11 @@ type Result struct {
 	// kept busy while it sent (open-model cycles; the capacity cycle's last step), 0
 	// when unknown. Near 1, picsoak's CPU and not its workers held a late run back.
 	GeneratorCPUShare float64 `json:"generator_cpu_share,omitempty"`
+	// GeneratorStalls counts the times picsoak's pacer woke over 2 ms later than due
+	// (open-model cycles): picsoak, not PIC, held the requests due meanwhile, and their
+	// latency includes that time. GeneratorLongestStallSeconds is the longest.
+	GeneratorStalls              int64   `json:"generator_stalls,omitempty"`
+	GeneratorLongestStallSeconds float64 `json:"generator_longest_stall_seconds,omitempty"`
 
 	EnterpriseTargetRPS float64 `json:"enterprise_target_rps"`
 	// Achievement is ThroughputRPS ÷ EnterpriseTargetRPS; for the capacity cycle, its

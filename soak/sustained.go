@@ -63,6 +63,7 @@ func (c *cycle) sustained(ctx context.Context, cfg SustainedConfig) {
 	c.res.LateRequests = late
 	c.res.GeneratorLimited = run.generatorLimited()
 	c.res.GeneratorCPUShare = run.cpuShare
+	c.res.addStalls(run.stalls)
 
 	d := &SustainedDetail{
 		RateRPS:         cfg.Rate,
@@ -101,6 +102,7 @@ func (c *cycle) sustained(ctx context.Context, cfg SustainedConfig) {
 		c.finding("Generator-limited: %d of %d requests (%.1f%%) waited over %s for a free worker; picsoak, not PIC, set the pace. %s",
 			late, sent, 100*float64(late)/float64(sent), lateAfter, advice)
 	}
+	c.stallFinding()
 	if d.Degraded {
 		c.finding("Degradation within the cycle: last third %.1f ok req/s and p99 %s, first third %.1f ok req/s and p99 %s.",
 			d.LastThird.OKRPS, seconds(d.LastThird.P99Seconds), d.FirstThird.OKRPS, seconds(d.FirstThird.P99Seconds))
