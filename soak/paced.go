@@ -153,14 +153,11 @@ pace:
 	for i := range run.planned {
 		offset := pacer.Due(i)
 		due := start.Add(offset)
-		wakeBy := time.Now() // a pacer behind its schedule asks for no sleep
-		if due.After(wakeBy) {
-			wakeBy = due
-		}
-		if !sleep.until(ctx, due) {
+		overslept, live := sleep.until(ctx, due)
+		if !live {
 			break pace
 		}
-		run.stalls.note(time.Since(wakeBy))
+		run.stalls.note(overslept)
 		tok := pacedToken{due: due, seg: int(offset * segments / d)}
 		busy.start()
 		select {

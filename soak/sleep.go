@@ -62,22 +62,27 @@ func newSleeper(interval time.Duration, busy *inFlight) *sleeper {
 	return s
 }
 
-// until waits until due and reports whether ctx is still live. A fine wait is short
-// and not interrupted by ctx.
-func (s *sleeper) until(ctx context.Context, due time.Time) bool {
+// until waits until due and reports how much later than due it returned (0 when due
+// had passed already: the caller was behind, not the sleep late) and whether ctx is
+// still live. A fine wait is short and not interrupted by ctx.
+func (s *sleeper) until(ctx context.Context, due time.Time) (overslept time.Duration, live bool) {
+	slept := false
 	for {
 		wait := time.Until(due)
 		if wait <= 0 {
-			return ctx.Err() == nil
+			if slept {
+				overslept = -wait
+			}
+			return overslept, ctx.Err() == nil
 		}
+		slept = true
 		fine := s.fineNow()
 		if fine && wait <= coarseMargin {
 			if s.fine.sleep(wait) != nil {
 				s.fine.close() // broken: the runtime timer takes over
 				s.fine = nil
-				continue
 			}
-			return ctx.Err() == nil
+			continue
 		}
 		var none <-chan struct{} // nil: never ready
 		if fine {
@@ -90,7 +95,7 @@ func (s *sleeper) until(ctx context.Context, due time.Time) bool {
 		case <-s.coarse.C:
 		case <-none:
 		case <-ctx.Done():
-			return false
+			return 0, false
 		}
 	}
 }

@@ -21,7 +21,7 @@ func TestSleeperNeverWakesEarly(t *testing.T) {
 				go busy.done()
 			}
 			due := start.Add(time.Duration(i) * interval)
-			if !s.until(context.Background(), due) {
+			if _, live := s.until(context.Background(), due); !live {
 				t.Fatalf("interval %s: until reported a done context", interval)
 			}
 			if early := time.Until(due); early > 0 {
@@ -90,7 +90,10 @@ func TestSleeperStopsForCancellation(t *testing.T) {
 	defer s.close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan bool)
-	go func() { done <- s.until(ctx, time.Now().Add(time.Hour)) }()
+	go func() {
+		_, live := s.until(ctx, time.Now().Add(time.Hour))
+		done <- live
+	}()
 	cancel()
 	if <-done {
 		t.Error("until reported a live context after cancellation")
