@@ -36,6 +36,8 @@ go test -race -count=1 -p 1 "$@" ./...
 # budget is a count of executions, not a duration: Go 1.26's fuzz coordinator can fail
 # a run with "context deadline exceeded" when a duration ends mid-execution
 # (golang/go#75804, fixed in Go 1.27).
-for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' soak/*_test.go | cut -c6-); do
-  go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-10000x}" ./soak/
+for file in $(git ls-files '*_test.go' 2>/dev/null || find . -name '*_test.go'); do
+  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$file" | cut -c6-); do
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${FUZZTIME:-10000x}" "./$(dirname "$file")/"
+  done
 done

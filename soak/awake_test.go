@@ -1,4 +1,4 @@
-package soak
+package soak_test
 
 import (
 	"bytes"
@@ -10,6 +10,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/picsoak/picsoak/internal/soaktest"
+	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
+	"github.com/picsoak/picsoak/soak/report"
 )
 
 // openHere says whether this process holds path open. It runs in PIC's handler too,
@@ -42,12 +47,13 @@ func TestKeepCPUsAwakeHoldsZeroLatencyWhileTheLoadRuns(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	cfg := testConfig(srv.URL)
-	cfg.Daemon.KeepCPUsAwake = true
-	r := &Runner{Config: cfg, Target: newTestTarget(t, srv.URL, nil), TargetName: srv.URL, CPULatencyPath: path}
+	cfg := soaktest.Config(t, srv.URL)
+	cfg.Plan.KeepCPUsAwake = true
+	r := newRunner(t, cfg)
+	r.CPULatencyPath = path
 
-	res := r.Run(context.Background(), Streams)
-	if res.Verdict != VerdictPass || !res.CPUsKeptAwake {
+	res := r.Run(context.Background(), soak.Streams)
+	if res.Verdict != soak.VerdictPass || !res.CPUsKeptAwake {
 		t.Fatalf("verdict %s, CPUs kept awake %v, want pass and true; findings %v", res.Verdict, res.CPUsKeptAwake, res.Findings)
 	}
 	if n := requests.Load(); n == 0 || heldDuring.Load() != n {
@@ -59,14 +65,14 @@ func TestKeepCPUsAwakeHoldsZeroLatencyWhileTheLoadRuns(t *testing.T) {
 	if b, _ := os.ReadFile(path); !bytes.Equal(b, []byte{0, 0, 0, 0}) {
 		t.Errorf("wrote %v, want a 32-bit 0 (µs)", b)
 	}
-	if md := Markdown(res); !strings.Contains(md, "Idle CPUs polled instead of halting") {
+	if md := report.Markdown(res); !strings.Contains(md, "Idle CPUs polled instead of halting") {
 		t.Errorf("the report does not say the CPUs were kept awake:\n%s", md)
 	}
 
 	// Off, the file is left alone.
 	os.WriteFile(path, nil, 0o600)
-	r.Config.Daemon.KeepCPUsAwake = false
-	if res := r.Run(context.Background(), Streams); res.CPUsKeptAwake || strings.Contains(Markdown(res), "Idle CPUs polled") {
+	r.Plan.KeepCPUsAwake = false
+	if res := r.Run(context.Background(), soak.Streams); res.CPUsKeptAwake || strings.Contains(report.Markdown(res), "Idle CPUs polled") {
 		t.Errorf("CPUs kept awake with PICSOAK_KEEP_CPUS_AWAKE=false")
 	}
 	if b, _ := os.ReadFile(path); len(b) != 0 {
@@ -75,11 +81,11 @@ func TestKeepCPUsAwakeHoldsZeroLatencyWhileTheLoadRuns(t *testing.T) {
 }
 
 func TestKeepCPUsAwakeThatCannotStillRunsTheCycleAndSaysSo(t *testing.T) {
-	p := newPIC(t, 0)
-	r := p.runner(t, func(c *Config) { c.Daemon.KeepCPUsAwake = true })
+	p := soaktest.NewPIC(t, 0)
+	r := picRunner(t, p, func(c *config.Config) { c.Plan.KeepCPUsAwake = true })
 	r.CPULatencyPath = filepath.Join(t.TempDir(), "missing", "cpu_dma_latency")
-	res := r.Run(context.Background(), Streams)
-	if res.Verdict != VerdictPass || res.Requests.Total() != 80 || res.CPUsKeptAwake {
+	res := r.Run(context.Background(), soak.Streams)
+	if res.Verdict != soak.VerdictPass || res.Requests.Total() != 80 || res.CPUsKeptAwake {
 		t.Errorf("verdict %s, %d requests, CPUs kept awake %v; want pass, 80 and false", res.Verdict, res.Requests.Total(), res.CPUsKeptAwake)
 	}
 	if !strings.Contains(strings.Join(res.Findings, "\n"), "PICSOAK_KEEP_CPUS_AWAKE: open "+r.CPULatencyPath) {

@@ -23,8 +23,9 @@ type BurstDetail struct {
 	BaselineSeconds          float64 `json:"baseline_seconds"`
 	RecoveryThresholdSeconds float64 `json:"recovery_threshold_seconds"`
 	// ProbeRequests were sent one at a time to measure recovery; they are not in the
-	// cycle's request counts.
-	ProbeRequests int64 `json:"probe_requests"`
+	// cycle's request counts. BaselineProbes of them measured the baseline.
+	ProbeRequests  int64 `json:"probe_requests"`
+	BaselineProbes int   `json:"baseline_probes"`
 }
 
 // BurstStat is one burst.
@@ -54,8 +55,8 @@ const (
 // burst runs cfg.Count bursts of cfg.Size requests, each sent as fast as cfg.Workers
 // allow (closed model: latency counts from each request's own start), with a cool-down
 // after each in which single probes measure how fast PIC's latency recovers.
-func (c *cycle) burst(ctx context.Context, cfg BurstConfig) {
-	d := &BurstDetail{Count: cfg.Count, Size: cfg.Size, Workers: cfg.Workers, CooldownSeconds: cfg.Cooldown.Seconds()}
+func (c *cycle) burst(ctx context.Context, cfg BurstSpec) {
+	d := &BurstDetail{Count: cfg.Count, Size: cfg.Size, Workers: cfg.Workers, CooldownSeconds: cfg.Cooldown.Seconds(), BaselineProbes: baselineProbes}
 	c.res.Burst = d
 	probe := c.target.NewSender(-1)
 	probeRec := c.recorder(0)
@@ -69,13 +70,13 @@ func (c *cycle) burst(ctx context.Context, cfg BurstConfig) {
 	threshold := time.Duration(d.BaselineSeconds*recoveryFactor*float64(time.Second)) + recoverySlack
 	d.RecoveryThresholdSeconds = threshold.Seconds()
 
-	workers := make([]*Recorder, cfg.Workers)
+	workers := make([]*recorder, cfg.Workers)
 	senders := make([]Sender, cfg.Workers)
 	for i := range workers {
 		workers[i] = c.recorder(0)
 		senders[i] = c.target.NewSender(-1)
 	}
-	total := NewRecorder(0)
+	total := newRecorder(0)
 	burstRec := c.recorder(0)
 	var busy time.Duration
 	for b := range cfg.Count {
@@ -130,7 +131,7 @@ func (c *cycle) burst(ctx context.Context, cfg BurstConfig) {
 		return
 	}
 	c.finding("Bursts ran at %.0f to %.0f req/s (mean %.0f, variation %.1f%%), each taking %s to %s.",
-		d.RPSSpread.Min, d.RPSSpread.Max, d.RPSSpread.Mean, 100*d.RPSSpread.CoV, seconds(d.DurationSpread.Min), seconds(d.DurationSpread.Max))
+		d.RPSSpread.Min, d.RPSSpread.Max, d.RPSSpread.Mean, 100*d.RPSSpread.CoV, Seconds(d.DurationSpread.Min), Seconds(d.DurationSpread.Max))
 	var slowest float64
 	unrecovered := 0
 	for _, s := range d.Bursts {
@@ -143,15 +144,15 @@ func (c *cycle) burst(ctx context.Context, cfg BurstConfig) {
 	case cfg.Cooldown == 0:
 	case unrecovered > 0:
 		c.finding("PIC did not recover to its pre-burst latency (%s) within the %s cool-down after %d of %d bursts.",
-			seconds(d.RecoveryThresholdSeconds), cfg.Cooldown, unrecovered, len(d.Bursts))
+			Seconds(d.RecoveryThresholdSeconds), cfg.Cooldown, unrecovered, len(d.Bursts))
 	default:
 		c.finding("PIC recovered to its pre-burst latency (within %s) at most %s after each burst.",
-			seconds(d.RecoveryThresholdSeconds), seconds(slowest))
+			Seconds(d.RecoveryThresholdSeconds), Seconds(slowest))
 	}
 }
 
 // probe sends one probe request, timed from its own start.
-func (c *cycle) probe(ctx context.Context, s Sender, rec *Recorder) (Outcome, time.Duration, bool) {
+func (c *cycle) probe(ctx context.Context, s Sender, rec *recorder) (Outcome, time.Duration, bool) {
 	start := time.Now()
 	o, err := s.Send(ctx)
 	if ctx.Err() != nil {
@@ -165,7 +166,7 @@ func (c *cycle) probe(ctx context.Context, s Sender, rec *Recorder) (Outcome, ti
 // measureRecovery probes PIC after a burst that ended at end until a probe answers within
 // threshold, and returns how long that took, or -1 when it never did within cooldown.
 // Unless last, it then waits out the rest of the cool-down.
-func (c *cycle) measureRecovery(ctx context.Context, s Sender, rec *Recorder, end time.Time, cooldown, threshold time.Duration, last bool) float64 {
+func (c *cycle) measureRecovery(ctx context.Context, s Sender, rec *recorder, end time.Time, cooldown, threshold time.Duration, last bool) float64 {
 	deadline := end.Add(cooldown)
 	recovery := -1.0
 	for time.Now().Before(deadline) {

@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// MaxCapacitySteps bounds the steps of a capacity cycle, and so the step label of
-// its per-step metrics.
-const MaxCapacitySteps = 100
-
 // Why a capacity search ended (CapacityDetail.Stop).
 const (
 	// CapacityStopKnee: a step missed the SLO because of PIC; it is the knee.
@@ -30,27 +26,6 @@ const (
 	MissP99          = "p99"
 	MissGenerator    = "generator_limited"
 )
-
-// StepCount is how many steps the configuration makes: from StartRate up by StepRate,
-// with MaxRate as the last. It is 0 for an invalid configuration and
-// MaxCapacitySteps+1 for any count above MaxCapacitySteps.
-func (c CapacityConfig) StepCount() int {
-	if !(c.StartRate > 0 && c.StepRate > 0 && c.MaxRate >= c.StartRate) {
-		return 0
-	}
-	// The tolerance keeps a ceiling that is on the grid from adding a step of its own.
-	n := math.Ceil((c.MaxRate-c.StartRate)/c.StepRate-1e-9) + 1
-	return int(min(n, MaxCapacitySteps+1))
-}
-
-// StepRates is the offered rate of every step, in order, at most MaxCapacitySteps+1.
-func (c CapacityConfig) StepRates() []float64 {
-	out := make([]float64, c.StepCount())
-	for i := range out {
-		out[i] = min(c.StartRate+float64(i)*c.StepRate, c.MaxRate)
-	}
-	return out
-}
 
 // CapacityDetail is what only the capacity cycle measures: per step, and the highest
 // rate PIC sustained within its SLO.
@@ -101,7 +76,7 @@ type CapacityStep struct {
 // picsoak itself fell behind (more than 1% of its requests started late) and PIC's
 // success ratio held ends the search too, but is the generator's limit, not PIC's
 // knee: its latency counts the wait for a free worker.
-func (c *cycle) capacity(ctx context.Context, cfg CapacityConfig) {
+func (c *cycle) capacity(ctx context.Context, cfg CapacitySpec) {
 	d := &CapacityDetail{
 		StartRateRPS: cfg.StartRate, StepRateRPS: cfg.StepRate, MaxRateRPS: cfg.MaxRate,
 		StepDurationSeconds: cfg.StepDuration.Seconds(), Workers: cfg.Workers,
@@ -109,9 +84,10 @@ func (c *cycle) capacity(ctx context.Context, cfg CapacityConfig) {
 		Steps: []CapacityStep{}, Stop: CapacityStopCeiling,
 	}
 	c.res.Capacity = d
+	c.res.TargetRPS = cfg.MaxRate
 	ws := c.pacedWorkers(cfg.Workers, 0)
 	stepRec := c.recorder(0)
-	total := NewRecorder(0)
+	total := newRecorder(0)
 	var busy time.Duration
 	for i, offered := range cfg.StepRates() {
 		for _, w := range ws {
@@ -173,11 +149,12 @@ func (c *cycle) capacity(ctx context.Context, cfg CapacityConfig) {
 	if c.res.EnterpriseTargetRPS > 0 {
 		d.Achievement = d.MaxSustainedRPS / c.res.EnterpriseTargetRPS
 	}
+	c.res.Achievement = d.Achievement
 	c.capacityFindings(d, cfg)
 }
 
-func (c *cycle) capacityFindings(d *CapacityDetail, cfg CapacityConfig) {
-	slo := "success ratio ≥ " + formatValue(cfg.MinSuccessRatio) + " and p99 ≤ " + cfg.MaxP99.String()
+func (c *cycle) capacityFindings(d *CapacityDetail, cfg CapacitySpec) {
+	slo := "success ratio ≥ " + formatNumber(cfg.MinSuccessRatio) + " and p99 ≤ " + cfg.MaxP99.String()
 	if d.MaxSustainedRPS > 0 {
 		c.finding("PIC sustained %g req/s within its SLO (%s), %.2f%% of the enterprise target of %g req/s.",
 			d.MaxSustainedRPS, slo, 100*d.Achievement, c.res.EnterpriseTargetRPS)
@@ -190,16 +167,16 @@ func (c *cycle) capacityFindings(d *CapacityDetail, cfg CapacityConfig) {
 	last := d.Steps[len(d.Steps)-1]
 	switch d.Stop {
 	case CapacityStopKnee:
-		what := "success ratio " + formatValue(round4(last.SuccessRatio)) + " under " + formatValue(cfg.MinSuccessRatio)
+		what := "success ratio " + formatNumber(round4(last.SuccessRatio)) + " under " + formatNumber(cfg.MinSuccessRatio)
 		if last.Miss == MissP99 {
-			what = "p99 " + seconds(last.P99Seconds) + " over " + cfg.MaxP99.String()
+			what = "p99 " + Seconds(last.P99Seconds) + " over " + cfg.MaxP99.String()
 		}
 		c.finding("Knee at %g req/s: %s.", d.KneeRPS, what)
 	case CapacityStopCeiling:
 		c.finding("No knee up to the ceiling of %g req/s (PICSOAK_CAPACITY_MAX_RATE): PIC's capacity is higher.", cfg.MaxRate)
 	case CapacityStopGenerator:
 		advice := fmt.Sprintf("%d workers at a median latency of %s carry at most about %.0f req/s; raise PICSOAK_CAPACITY_WORKERS.",
-			cfg.Workers, seconds(last.P50Seconds), float64(cfg.Workers)/max(last.P50Seconds, 1e-6))
+			cfg.Workers, Seconds(last.P50Seconds), float64(cfg.Workers)/max(last.P50Seconds, 1e-6))
 		if cpuBound(c.res.GeneratorCPUShare) {
 			advice = cpuBoundAdvice(c.res.GeneratorCPUShare, "PICSOAK_CAPACITY_MAX_RATE")
 		}

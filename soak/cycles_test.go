@@ -1,8 +1,8 @@
-package soak
+package soak_test
 
 import (
 	"context"
-	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -12,80 +12,28 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/picsoak/picsoak/internal/soaktest"
+	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
+	"github.com/picsoak/picsoak/soak/httptarget"
+	"github.com/picsoak/picsoak/soak/report"
 )
 
-// testConfig returns a valid configuration with small, fast cycles against url.
-func testConfig(url string) Config {
-	c, err := LoadConfig([]string{
-		"PICSOAK_TARGET_URL=" + url,
-		"PICSOAK_TARGET_SETTLE_TIME=0s",
-		"PICSOAK_SUSTAINED_DURATION=2s", "PICSOAK_SUSTAINED_RATE=100",
-		"PICSOAK_BURST_COUNT=3", "PICSOAK_BURST_SIZE=60", "PICSOAK_BURST_WORKERS=10", "PICSOAK_BURST_COOLDOWN=200ms",
-		"PICSOAK_STREAMS_COUNT=4", "PICSOAK_STREAMS_REQUESTS=20",
-		"PICSOAK_CAPACITY_START_RATE=50", "PICSOAK_CAPACITY_STEP_RATE=50", "PICSOAK_CAPACITY_MAX_RATE=100",
-		"PICSOAK_CAPACITY_STEP_DURATION=500ms", "PICSOAK_CAPACITY_WORKERS=10",
-	})
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
-
-// pic is a stand-in for PIC whose latency can be changed while a cycle runs.
-type pic struct {
-	srv     *httptest.Server
-	latency atomic.Int64 // nanoseconds
-	status  atomic.Int64
-	hits    atomic.Int64
-	// slowStream, when ≥ 0, is the stream index answered slowStreamBy later.
-	slowStream   atomic.Int64
-	slowStreamBy time.Duration
-}
-
-func newPIC(t testing.TB, latency time.Duration) *pic {
-	p := &pic{}
-	p.latency.Store(int64(latency))
-	p.status.Store(http.StatusOK)
-	p.slowStream.Store(-1)
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.hits.Add(1)
-		d := time.Duration(p.latency.Load())
-		if s, err := strconv.Atoi(r.Header.Get(StreamHeader)); err == nil && int64(s) == p.slowStream.Load() {
-			d += p.slowStreamBy
-		}
-		select {
-		case <-time.After(d):
-		case <-r.Context().Done():
-			return
-		}
-		w.WriteHeader(int(p.status.Load()))
-		io.WriteString(w, "ok")
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *pic) runner(t testing.TB, edit func(*Config)) *Runner {
-	cfg := testConfig(p.srv.URL)
-	if edit != nil {
-		edit(&cfg)
-	}
-	return &Runner{Config: cfg, Target: newTestTarget(t, p.srv.URL, nil), TargetName: p.srv.URL}
-}
-
 func TestSustainedAchievesRate(t *testing.T) {
-	p := newPIC(t, time.Millisecond)
-	r := p.runner(t, func(c *Config) { c.Sustained.Rate = 200; c.Sustained.Duration = 3 * time.Second })
-	res := r.Run(context.Background(), Sustained)
-	if res.Verdict != VerdictPass {
+	p := soaktest.NewPIC(t, time.Millisecond)
+	r := picRunner(t, p, func(c *config.Config) { c.Plan.Sustained.Rate = 200; c.Plan.Sustained.Duration = 3 * time.Second })
+	res := r.Run(context.Background(), soak.Sustained)
+	if res.Verdict != soak.VerdictPass {
 		t.Fatalf("verdict = %s, want pass; findings %v", res.Verdict, res.Findings)
 	}
 	d := res.Sustained
-	if d.Planned != 600 || d.Sent != 600 || res.Requests.Total() != 600 || p.hits.Load() != 600 {
-		t.Errorf("planned %d, sent %d, measured %d, PIC saw %d; want 600 each", d.Planned, d.Sent, res.Requests.Total(), p.hits.Load())
+	if d.Planned != 600 || d.Sent != 600 || res.Requests.Total() != 600 || p.Hits.Load() != 600 {
+		t.Errorf("planned %d, sent %d, measured %d, PIC saw %d; want 600 each", d.Planned, d.Sent, res.Requests.Total(), p.Hits.Load())
 	}
 	if math.Abs(d.AchievedRateRPS-200)/200 > 0.02 {
 		t.Errorf("achieved rate = %.2f req/s, want 200 within 2%%", d.AchievedRateRPS)
@@ -104,8 +52,8 @@ func TestSustainedAchievesRate(t *testing.T) {
 }
 
 func TestSustainedShowsInjectedLatency(t *testing.T) {
-	p := newPIC(t, 30*time.Millisecond)
-	res := p.runner(t, nil).Run(context.Background(), Sustained)
+	p := soaktest.NewPIC(t, 30*time.Millisecond)
+	res := picRunner(t, p, nil).Run(context.Background(), soak.Sustained)
 	if p50 := res.Latency.Quantile(0.5); p50 < 0.030 || p50 > 0.060 {
 		t.Errorf("p50 = %gs, want the injected 30ms (30-60ms)", p50)
 	}
@@ -115,7 +63,7 @@ func TestSustainedShowsInjectedLatency(t *testing.T) {
 	if st := res.ServiceTime; st == nil || st.Min < 0.030 || st.Max > res.Latency.Max {
 		t.Errorf("service time = %+v, want at least the injected 30ms and at most the latency max %gs", st, res.Latency.Max)
 	}
-	if md := Markdown(res); !strings.Contains(md, "Service time, from each request's actual send") {
+	if md := report.Markdown(res); !strings.Contains(md, "Service time, from each request's actual send") {
 		t.Errorf("report has no service-time line:\n%s", md)
 	}
 }
@@ -123,22 +71,22 @@ func TestSustainedShowsInjectedLatency(t *testing.T) {
 // A stall of PIC holds every worker; the requests due during the stall must still show
 // their full wait, counted from when they were due (coordinated omission).
 func TestSustainedStallShowsInP99(t *testing.T) {
-	p := newPIC(t, time.Millisecond)
-	r := p.runner(t, func(c *Config) {
-		c.Sustained.Duration = 3 * time.Second
-		c.Sustained.Rate = 100
-		c.Sustained.Workers = 2
+	p := soaktest.NewPIC(t, time.Millisecond)
+	r := picRunner(t, p, func(c *config.Config) {
+		c.Plan.Sustained.Duration = 3 * time.Second
+		c.Plan.Sustained.Rate = 100
+		c.Plan.Sustained.Workers = 2
 	})
 	var stalled atomic.Bool
 	obs := &stallObserver{onRequest: func(n int64) {
 		// After 100 requests (about 1 s in), PIC stalls for one second, once.
 		if n == 100 && stalled.CompareAndSwap(false, true) {
-			p.latency.Store(int64(time.Second))
-			time.AfterFunc(time.Second, func() { p.latency.Store(int64(time.Millisecond)) })
+			p.Latency.Store(int64(time.Second))
+			time.AfterFunc(time.Second, func() { p.Latency.Store(int64(time.Millisecond)) })
 		}
 	}}
-	r.Observer = obs
-	res := r.Run(context.Background(), Sustained)
+	r.Observers = soak.Observers{obs}
+	res := r.Run(context.Background(), soak.Sustained)
 	// ~100 requests fell due during the stall; they waited 0-1 s from their due time.
 	// Without the correction only the 2 stalled requests would show it, under p99.
 	if p99 := res.Latency.Quantile(0.99); p99 < 0.8 {
@@ -159,9 +107,9 @@ func TestSustainedStallShowsInP99(t *testing.T) {
 
 func TestSustainedGeneratorLimited(t *testing.T) {
 	// 2 workers × (1 / 50 ms) = 40 req/s of capacity against a 100 req/s schedule.
-	p := newPIC(t, 50*time.Millisecond)
-	r := p.runner(t, func(c *Config) { c.Sustained.Workers = 2 })
-	res := r.Run(context.Background(), Sustained)
+	p := soaktest.NewPIC(t, 50*time.Millisecond)
+	r := picRunner(t, p, func(c *config.Config) { c.Plan.Sustained.Workers = 2 })
+	res := r.Run(context.Background(), soak.Sustained)
 	if !res.GeneratorLimited {
 		t.Errorf("generator limited = false with %d late of %d, want true", res.LateRequests, res.Sustained.Sent)
 	}
@@ -172,8 +120,8 @@ func TestSustainedGeneratorLimited(t *testing.T) {
 	if !containsText(res.Findings, "Generator-limited") || !containsText(res.Findings, "Raise PICSOAK_SUSTAINED_WORKERS (now 2)") {
 		t.Errorf("findings %q, want one saying the generator was the limit and to raise the workers", res.Findings)
 	}
-	if res.GeneratorCPUShare <= 0 || cpuBound(res.GeneratorCPUShare) {
-		t.Errorf("generator CPU share = %g, want measured and under %g", res.GeneratorCPUShare, cpuBoundShare)
+	if res.GeneratorCPUShare <= 0 || soak.CPUBound(res.GeneratorCPUShare) {
+		t.Errorf("generator CPU share = %g, want measured and under %g", res.GeneratorCPUShare, soak.CPUBoundShare)
 	}
 	// Every request still went out: the open model never drops the schedule.
 	if res.Sustained.Sent != res.Sustained.Planned {
@@ -190,10 +138,10 @@ func busyCPU() func() (time.Duration, bool) {
 // A generator whose CPU is saturated is not helped by more workers, and the finding
 // must not send the user to raise them.
 func TestSustainedGeneratorLimitedByItsCPU(t *testing.T) {
-	p := newPIC(t, 50*time.Millisecond)
-	r := p.runner(t, func(c *Config) { c.Sustained.Workers = 2 })
+	p := soaktest.NewPIC(t, 50*time.Millisecond)
+	r := picRunner(t, p, func(c *config.Config) { c.Plan.Sustained.Workers = 2 })
 	r.ProcessCPU = busyCPU()
-	res := r.Run(context.Background(), Sustained)
+	res := r.Run(context.Background(), soak.Sustained)
 	if !res.GeneratorLimited || res.GeneratorCPUShare < 0.95 {
 		t.Fatalf("generator limited %v, CPU share %g; want true and about 1", res.GeneratorLimited, res.GeneratorCPUShare)
 	}
@@ -205,19 +153,19 @@ func TestSustainedGeneratorLimitedByItsCPU(t *testing.T) {
 // A stall of the whole process, as when the host pauses picsoak's VM, holds the
 // requests due meanwhile: the report must put that time down to picsoak.
 func TestSustainedReportsPicsoaksOwnStall(t *testing.T) {
-	p := newPIC(t, time.Millisecond)
-	r := p.runner(t, nil)
+	p := soaktest.NewPIC(t, time.Millisecond)
+	r := picRunner(t, p, nil)
 	const pause = 100 * time.Millisecond
 	var pauser *exec.Cmd
-	r.Observer = &stallObserver{onRequest: func(n int64) {
+	r.Observers = soak.Observers{&stallObserver{onRequest: func(n int64) {
 		if n == 50 { // a quarter into the cycle
 			pauser = exec.Command("sh", "-c", `kill -STOP "$1"; sleep "$2"; kill -CONT "$1"`, "sh", strconv.Itoa(os.Getpid()), strconv.FormatFloat(pause.Seconds(), 'f', -1, 64))
 			if err := pauser.Start(); err != nil {
 				t.Errorf("starting the pause: %v", err)
 			}
 		}
-	}}
-	res := r.Run(context.Background(), Sustained)
+	}}}
+	res := r.Run(context.Background(), soak.Sustained)
 	if pauser == nil {
 		t.Fatal("the pause never started")
 	}
@@ -238,45 +186,27 @@ func TestSustainedReportsPicsoaksOwnStall(t *testing.T) {
 	}
 }
 
-func TestStallsCountOnlyOversleepsPastStallMin(t *testing.T) {
-	var s stalls
-	for _, overslept := range []time.Duration{0, time.Millisecond, stallMin, stallMin + time.Microsecond, 30 * time.Millisecond, 5 * time.Millisecond} {
-		s.note(overslept)
-	}
-	if s.count != 3 || s.longest != 30*time.Millisecond {
-		t.Errorf("stalls %d, longest %v; want 3, 30ms", s.count, s.longest)
-	}
-	// A capacity cycle's steps add up; the longest is the longest of any step.
-	var res Result
-	res.addStalls(s)
-	res.addStalls(stalls{count: 2, longest: 40 * time.Millisecond})
-	res.addStalls(stalls{})
-	if res.GeneratorStalls != 5 || res.GeneratorLongestStallSeconds != 0.04 {
-		t.Errorf("cycle stalls %d, longest %gs; want 5, 0.04s", res.GeneratorStalls, res.GeneratorLongestStallSeconds)
-	}
-}
-
 func TestSustainedDetectsDegradation(t *testing.T) {
-	p := newPIC(t, time.Millisecond)
-	r := p.runner(t, func(c *Config) { c.Sustained.Duration = 3 * time.Second })
-	r.Observer = &stallObserver{onRequest: func(n int64) {
+	p := soaktest.NewPIC(t, time.Millisecond)
+	r := picRunner(t, p, func(c *config.Config) { c.Plan.Sustained.Duration = 3 * time.Second })
+	r.Observers = soak.Observers{&stallObserver{onRequest: func(n int64) {
 		if n == 200 { // from the last third on, PIC answers in 20 ms
-			p.latency.Store(int64(20 * time.Millisecond))
+			p.Latency.Store(int64(20 * time.Millisecond))
 		}
-	}}
-	res := r.Run(context.Background(), Sustained)
-	if d := res.Sustained; !d.Degraded || d.LastThird.P99Seconds < 0.020 || d.P99Change <= degradedP99Ratio {
-		t.Errorf("degraded = %v, last third p99 %gs, change %.2f×; want degraded, ≥ 20ms, > %g×", d.Degraded, d.LastThird.P99Seconds, d.P99Change, degradedP99Ratio)
+	}}}
+	res := r.Run(context.Background(), soak.Sustained)
+	if d := res.Sustained; !d.Degraded || d.LastThird.P99Seconds < 0.020 || d.P99Change <= soak.DegradedP99Ratio {
+		t.Errorf("degraded = %v, last third p99 %gs, change %.2f×; want degraded, ≥ 20ms, > %g×", d.Degraded, d.LastThird.P99Seconds, d.P99Change, soak.DegradedP99Ratio)
 	}
 }
 
 func TestBurstCountsMatchWhatWasSent(t *testing.T) {
-	p := newPIC(t, 2*time.Millisecond)
+	p := soaktest.NewPIC(t, 2*time.Millisecond)
 	// A long cool-down gives the recovery probes time to see the pre-burst latency
 	// again even on a busy machine.
-	r := p.runner(t, func(c *Config) { c.Burst.Cooldown = time.Second })
-	res := r.Run(context.Background(), Burst)
-	if res.Verdict != VerdictPass {
+	r := picRunner(t, p, func(c *config.Config) { c.Plan.Burst.Cooldown = time.Second })
+	res := r.Run(context.Background(), soak.Burst)
+	if res.Verdict != soak.VerdictPass {
 		t.Fatalf("verdict = %s, want pass; findings %v", res.Verdict, res.Findings)
 	}
 	d := res.Burst
@@ -286,7 +216,7 @@ func TestBurstCountsMatchWhatWasSent(t *testing.T) {
 	if res.Requests.Total() != 180 {
 		t.Errorf("requests = %d, want 3 × 60", res.Requests.Total())
 	}
-	if got, want := p.hits.Load(), 180+d.ProbeRequests; got != want {
+	if got, want := p.Hits.Load(), 180+d.ProbeRequests; got != want {
 		t.Errorf("PIC saw %d requests, want 180 + %d probes", got, d.ProbeRequests)
 	}
 	var sum float64
@@ -312,14 +242,14 @@ func TestBurstCountsMatchWhatWasSent(t *testing.T) {
 }
 
 func TestBurstRecoveryMissing(t *testing.T) {
-	p := newPIC(t, time.Millisecond)
-	r := p.runner(t, func(c *Config) { c.Burst.Count = 1 })
-	r.Observer = &stallObserver{onRequest: func(n int64) {
+	p := soaktest.NewPIC(t, time.Millisecond)
+	r := picRunner(t, p, func(c *config.Config) { c.Plan.Burst.Count = 1 })
+	r.Observers = soak.Observers{&stallObserver{onRequest: func(n int64) {
 		if n == 60 { // the burst's last request; afterwards PIC stays slow
-			p.latency.Store(int64(30 * time.Millisecond))
+			p.Latency.Store(int64(30 * time.Millisecond))
 		}
-	}}
-	res := r.Run(context.Background(), Burst)
+	}}}
+	res := r.Run(context.Background(), soak.Burst)
 	if got := res.Burst.Bursts[0].RecoverySeconds; got != -1 {
 		t.Errorf("recovery = %g, want -1 (not recovered within the cool-down)", got)
 	}
@@ -329,13 +259,13 @@ func TestBurstRecoveryMissing(t *testing.T) {
 }
 
 func TestStreamsDetectStarvedStream(t *testing.T) {
-	p := newPIC(t, time.Millisecond)
-	p.slowStreamBy = 15 * time.Millisecond
-	r := p.runner(t, nil)
+	p := soaktest.NewPIC(t, time.Millisecond)
+	p.SlowStreamBy = 15 * time.Millisecond
+	r := picRunner(t, p, nil)
 
-	fair := r.Run(context.Background(), Streams).Streams
-	p.slowStream.Store(2)
-	res := r.Run(context.Background(), Streams)
+	fair := r.Run(context.Background(), soak.Streams).Streams
+	p.SlowStream.Store(2)
+	res := r.Run(context.Background(), soak.Streams)
 	d := res.Streams
 
 	if res.Requests.Total() != 80 {
@@ -349,8 +279,8 @@ func TestStreamsDetectStarvedStream(t *testing.T) {
 	if len(d.Starved) != 1 || d.Starved[0] != 2 {
 		t.Errorf("starved = %v, want [2]", d.Starved)
 	}
-	if d.Starvation >= starvedBelow {
-		t.Errorf("slowest/median = %g, want < %g", d.Starvation, starvedBelow)
+	if d.Starvation >= soak.StarvedBelow {
+		t.Errorf("slowest/median = %g, want < %g", d.Starvation, soak.StarvedBelow)
 	}
 	if len(fair.Starved) != 0 || fair.Fairness < 0.9 {
 		t.Errorf("without a slow stream: starved %v, fairness %g; want none and ≥ 0.9", fair.Starved, fair.Fairness)
@@ -364,11 +294,11 @@ func TestStreamsDetectStarvedStream(t *testing.T) {
 }
 
 func TestFailingTargetFailsVerdict(t *testing.T) {
-	p := newPIC(t, 0)
-	p.status.Store(http.StatusServiceUnavailable)
-	res := p.runner(t, nil).Run(context.Background(), Streams)
-	if res.Verdict != VerdictFail || res.Requests[OutcomeHTTPError] != 80 || res.SuccessRatio != 0 {
-		t.Errorf("verdict %s, http errors %d, ratio %g; want fail, 80, 0", res.Verdict, res.Requests[OutcomeHTTPError], res.SuccessRatio)
+	p := soaktest.NewPIC(t, 0)
+	p.Status.Store(http.StatusServiceUnavailable)
+	res := picRunner(t, p, nil).Run(context.Background(), soak.Streams)
+	if res.Verdict != soak.VerdictFail || res.Requests[soak.OutcomeHTTPError] != 80 || res.SuccessRatio != 0 {
+		t.Errorf("verdict %s, http errors %d, ratio %g; want fail, 80, 0", res.Verdict, res.Requests[soak.OutcomeHTTPError], res.SuccessRatio)
 	}
 	if res.Errors["http_error"] != "unexpected status 503 Service Unavailable" {
 		t.Errorf("example error = %q, want the 503", res.Errors["http_error"])
@@ -376,11 +306,11 @@ func TestFailingTargetFailsVerdict(t *testing.T) {
 }
 
 func TestCycleDeadlineAborts(t *testing.T) {
-	p := newPIC(t, time.Millisecond)
-	r := p.runner(t, func(c *Config) { c.Daemon.CycleTimeout = 300 * time.Millisecond })
+	p := soaktest.NewPIC(t, time.Millisecond)
+	r := picRunner(t, p, func(c *config.Config) { c.Plan.CycleTimeout = 300 * time.Millisecond })
 	start := time.Now()
-	res := r.Run(context.Background(), Sustained)
-	if res.Verdict != VerdictAborted || !containsText([]string{res.AbortReason}, "deadline") {
+	res := r.Run(context.Background(), soak.Sustained)
+	if res.Verdict != soak.VerdictAborted || !containsText([]string{res.AbortReason}, "deadline") {
 		t.Errorf("verdict %s (%q), want aborted by the deadline", res.Verdict, res.AbortReason)
 	}
 	if el := time.Since(start); el > 1500*time.Millisecond {
@@ -397,9 +327,39 @@ func containsText(lines []string, sub string) bool {
 
 // stallObserver calls onRequest with the running count of measured requests.
 type stallObserver struct {
-	NopObserver
+	soak.NopObserver
 	n         atomic.Int64
 	onRequest func(n int64)
 }
 
-func (s *stallObserver) ObserveRequest(Kind, Outcome, time.Duration) { s.onRequest(s.n.Add(1)) }
+func (s *stallObserver) ObserveRequest(soak.Kind, soak.Outcome, time.Duration) {
+	s.onRequest(s.n.Add(1))
+}
+
+// TestShardedStreamsKeepGlobalIndexes: shard 1 of 3 of 7 streams runs streams 1 and 4,
+// and says so to PIC and in its result.
+func TestShardedStreamsKeepGlobalIndexes(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get(httptarget.StreamHeader)]++
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	r := newRunner(t, soaktest.Config(t, srv.URL, "PICSOAK_STREAMS_COUNT=7", "PICSOAK_STREAMS_REQUESTS=3", "PICSOAK_SHARD=1/3"))
+	res := r.Run(context.Background(), soak.Streams)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if want := map[string]int{"1": 3, "4": 3}; !maps.Equal(seen, want) {
+		t.Errorf("requests by %s header: got %v, want %v", httptarget.StreamHeader, seen, want)
+	}
+	var got []int
+	for _, s := range res.Streams.Streams {
+		got = append(got, s.Index)
+	}
+	if want := []int{1, 4}; !slices.Equal(got, want) {
+		t.Errorf("result stream indexes: got %v, want %v", got, want)
+	}
+}

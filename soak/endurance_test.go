@@ -1,4 +1,4 @@
-package soak
+package soak_test
 
 import (
 	"context"
@@ -8,6 +8,10 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/picsoak/picsoak/internal/soaktest"
+	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
 )
 
 // enduranceCycles is how many cycles TestEndurance runs in one process: enough for a
@@ -19,19 +23,19 @@ const enduranceCycles = 1200
 // collection, and open file descriptors, compared between the first and the last tenth
 // of the run. It runs in CI as it is (about 20 s with -race).
 func TestEndurance(t *testing.T) {
-	p := newPIC(t, 0)
-	r := p.runner(t, func(c *Config) {
-		c.Sustained.Duration, c.Sustained.Rate, c.Sustained.Workers = 10*time.Millisecond, 200, 2 // 2 requests
-		c.Burst.Count, c.Burst.Size, c.Burst.Workers, c.Burst.Cooldown = 1, 2, 2, 0
-		c.Streams.Count, c.Streams.Requests = 1, 2
+	p := soaktest.NewPIC(t, 0)
+	r := picRunner(t, p, func(c *config.Config) {
+		c.Plan.Sustained.Duration, c.Plan.Sustained.Rate, c.Plan.Sustained.Workers = 10*time.Millisecond, 200, 2 // 2 requests
+		c.Plan.Burst.Count, c.Plan.Burst.Size, c.Plan.Burst.Workers, c.Plan.Burst.Cooldown = 1, 2, 2, 0
+		c.Plan.Streams.Count, c.Plan.Streams.Requests = 1, 2
 	})
-	kinds := []Kind{Sustained, Burst, Streams}
+	kinds := []soak.Kind{soak.Sustained, soak.Burst, soak.Streams}
 	const every = 10 // cycles per sample
 	var goroutines, fds, heap []float64
 	ctx := context.Background()
 	for i := range enduranceCycles {
 		res := r.Run(ctx, kinds[i%len(kinds)])
-		if res.Verdict != VerdictPass {
+		if res.Verdict != soak.VerdictPass {
 			t.Fatalf("cycle %d (%s): got verdict %s with %v, want pass", i, res.Cycle, res.Verdict, res.Requests)
 		}
 		if i%every == every-1 {

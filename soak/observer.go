@@ -1,53 +1,6 @@
 package soak
 
-import (
-	"fmt"
-	"time"
-)
-
-// Kind is a cycle kind.
-type Kind uint8
-
-const (
-	Sustained Kind = iota
-	Burst
-	Streams
-	// Capacity steps the arrival rate up until PIC misses its SLO; off by default.
-	Capacity
-	numKinds
-)
-
-// Kinds lists every cycle kind in the order cycles run at start.
-var Kinds = [numKinds]Kind{Sustained, Burst, Streams, Capacity}
-
-var kindNames = [numKinds]string{"sustained", "burst", "streams", "capacity"}
-
-// String returns the kind's metric label value.
-func (k Kind) String() string {
-	if k < numKinds {
-		return kindNames[k]
-	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
-
-// ParseKind parses a kind's name.
-func ParseKind(s string) (Kind, error) {
-	for i, n := range kindNames {
-		if n == s {
-			return Kind(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown cycle %q: want sustained, burst, streams or capacity", s)
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (k *Kind) UnmarshalText(b []byte) (err error) {
-	*k, err = ParseKind(string(b))
-	return err
-}
+import "time"
 
 // Observer receives live events, so that counters can be exported while a cycle runs
 // without the engine knowing who listens. Implementations must be safe for concurrent
@@ -68,3 +21,36 @@ func (NopObserver) ObserveRequest(Kind, Outcome, time.Duration) {}
 func (NopObserver) LateRequest(Kind)                            {}
 func (NopObserver) CycleFinished(*Result)                       {}
 func (NopObserver) CycleSkipped(Kind)                           {}
+
+// Observers hands every event to each of its observers, in order; nil hands it to none.
+type Observers []Observer
+
+func (os Observers) CycleStarted(kind Kind) {
+	for _, o := range os {
+		o.CycleStarted(kind)
+	}
+}
+
+func (os Observers) ObserveRequest(kind Kind, out Outcome, latency time.Duration) {
+	for _, o := range os {
+		o.ObserveRequest(kind, out, latency)
+	}
+}
+
+func (os Observers) LateRequest(kind Kind) {
+	for _, o := range os {
+		o.LateRequest(kind)
+	}
+}
+
+func (os Observers) CycleFinished(r *Result) {
+	for _, o := range os {
+		o.CycleFinished(r)
+	}
+}
+
+func (os Observers) CycleSkipped(kind Kind) {
+	for _, o := range os {
+		o.CycleSkipped(kind)
+	}
+}

@@ -6,13 +6,15 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/picsoak/picsoak/soak/pace"
 )
 
 // pacedWorker is one worker of an open-model run. Workers are made once per cycle, so
 // the steps of a capacity cycle reuse their connections and histograms.
 type pacedWorker struct {
 	sender Sender
-	rec    *Recorder
+	rec    *recorder
 }
 
 // pacedWorkers returns n workers whose recorders split requests into segments by
@@ -71,7 +73,7 @@ func (c *cycle) stallFinding() {
 		return
 	}
 	c.finding("picsoak itself stalled: its pacer woke over %s late (stalls: %d, the longest %s), so the requests due meanwhile went out late and their latency counts picsoak's stall, not PIC's (their service time does not). Its CPU was busy (generator_cpu_share) or the host took it (steal time, a paused VM).",
-		stallMin, c.res.GeneratorStalls, seconds(c.res.GeneratorLongestStallSeconds))
+		stallMin, c.res.GeneratorStalls, Seconds(c.res.GeneratorLongestStallSeconds))
 }
 
 // cpuBoundShare is the CPU share from which a generator-limited run is put down to
@@ -91,8 +93,8 @@ func cpuBoundAdvice(share float64, lower string) string {
 }
 
 // merged returns a new recorder holding every request of the run.
-func (r pacedRun) merged() *Recorder {
-	recs := make([]*Recorder, len(r.workers))
+func (r pacedRun) merged() *recorder {
+	recs := make([]*recorder, len(r.workers))
 	for i, w := range r.workers {
 		recs[i] = w.rec
 	}
@@ -117,14 +119,14 @@ type pacedToken struct {
 // lateAfter for a free worker counts as late. Requests are recorded into the workers'
 // recorders, in the segment of their due time; callers reset them between runs.
 func (c *cycle) paced(ctx context.Context, ws []pacedWorker, rate float64, d time.Duration) pacedRun {
-	pacer := ConstantPacer{Rate: rate}
+	pacer := pace.Constant{Rate: rate}
 	run := pacedRun{workers: ws, planned: pacer.Hits(d)}
 	segments := time.Duration(len(ws[0].rec.segments))
 	tokens := make(chan pacedToken) // unbuffered: a send succeeds only when a worker is free
 
 	// The clock starts once every worker runs: the first requests of a run would
 	// otherwise wait for goroutines to start and count as late.
-	busy := newInFlight()
+	busy := pace.NewInFlight()
 	var wg, started sync.WaitGroup
 	started.Add(len(ws))
 	for _, w := range ws {
@@ -135,15 +137,15 @@ func (c *cycle) paced(ctx context.Context, ws []pacedWorker, rate float64, d tim
 				if _, latency, ok := c.send(ctx, w.sender, w.rec, tok.seg, tok.due); ok {
 					w.rec.RecordService(latency - waited)
 				}
-				busy.done()
+				busy.Done()
 			}
 		})
 	}
 	started.Wait()
 
-	sleep := newSleeper(time.Duration(float64(time.Second)/rate), busy)
-	defer sleep.close()
-	readCPU := processCPU
+	sleep := pace.NewSleeper(time.Duration(float64(time.Second)/rate), busy)
+	defer sleep.Close()
+	readCPU := pace.ProcessCPU
 	if c.runner.ProcessCPU != nil {
 		readCPU = c.runner.ProcessCPU
 	}
@@ -153,13 +155,13 @@ pace:
 	for i := range run.planned {
 		offset := pacer.Due(i)
 		due := start.Add(offset)
-		overslept, live := sleep.until(ctx, due)
+		overslept, live := sleep.Until(ctx, due)
 		if !live {
 			break pace
 		}
 		run.stalls.note(overslept)
 		tok := pacedToken{due: due, seg: int(offset * segments / d)}
-		busy.start()
+		busy.Start()
 		select {
 		case tokens <- tok:
 		default:

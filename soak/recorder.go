@@ -18,10 +18,10 @@ const (
 // Quantiles are the latency quantiles every summary reports; 1 is the maximum.
 var Quantiles = []float64{0.5, 0.9, 0.95, 0.99, 0.999, 1}
 
-// Recorder collects one goroutine's measurements. It is not safe for concurrent use:
+// recorder collects one goroutine's measurements. It is not safe for concurrent use:
 // each worker owns one, so recording needs no lock, and Merge combines them once the
 // workers are done.
-type Recorder struct {
+type recorder struct {
 	hist     *hdrhistogram.Histogram
 	counts   OutcomeCounts
 	sum      time.Duration
@@ -43,9 +43,9 @@ func newHistogram(digits int) *hdrhistogram.Histogram {
 	return hdrhistogram.New(1, latencyMax, digits)
 }
 
-// NewRecorder returns an empty recorder with the given number of segments.
-func NewRecorder(segments int) *Recorder {
-	r := &Recorder{hist: newHistogram(latencyDigits)}
+// newRecorder returns an empty recorder with the given number of segments.
+func newRecorder(segments int) *recorder {
+	r := &recorder{hist: newHistogram(latencyDigits)}
 	for range segments {
 		r.segments = append(r.segments, segment{hist: newHistogram(segmentDigits)})
 	}
@@ -65,7 +65,7 @@ func toUnits(d time.Duration) int64 {
 
 // Record adds one request. err is kept only if it is the first of its outcome, as an
 // example for the report. seg < 0 or past the segments records into no segment.
-func (r *Recorder) Record(seg int, o Outcome, latency time.Duration, err error) {
+func (r *recorder) Record(seg int, o Outcome, latency time.Duration, err error) {
 	v := toUnits(latency)
 	_ = r.hist.RecordValue(v) // cannot fail: v is clamped into range
 	r.counts[o]++
@@ -81,7 +81,7 @@ func (r *Recorder) Record(seg int, o Outcome, latency time.Duration, err error) 
 }
 
 // TrackService makes r keep service times too (see RecordService).
-func (r *Recorder) TrackService() {
+func (r *recorder) TrackService() {
 	if r.service == nil {
 		r.service = newHistogram(latencyDigits)
 	}
@@ -90,7 +90,7 @@ func (r *Recorder) TrackService() {
 // RecordService adds the service time of a request Record already counted: from the
 // moment it was actually sent to its reply, as fortio and k6 measure. No-op unless
 // TrackService was called.
-func (r *Recorder) RecordService(d time.Duration) {
+func (r *recorder) RecordService(d time.Duration) {
 	if r.service != nil {
 		_ = r.service.RecordValue(toUnits(d))
 		r.serviceSum += d
@@ -98,7 +98,7 @@ func (r *Recorder) RecordService(d time.Duration) {
 }
 
 // Merge adds everything from into r. Both must have the same number of segments.
-func (r *Recorder) Merge(from *Recorder) {
+func (r *recorder) Merge(from *recorder) {
 	r.hist.Merge(from.hist)
 	if from.service != nil {
 		r.TrackService()
@@ -123,7 +123,7 @@ func (r *Recorder) Merge(from *Recorder) {
 }
 
 // Reset empties r for reuse.
-func (r *Recorder) Reset() {
+func (r *recorder) Reset() {
 	r.hist.Reset()
 	r.counts = OutcomeCounts{}
 	r.sum = 0
@@ -139,13 +139,13 @@ func (r *Recorder) Reset() {
 }
 
 // Counts returns the requests per outcome.
-func (r *Recorder) Counts() OutcomeCounts { return r.counts }
+func (r *recorder) Counts() OutcomeCounts { return r.counts }
 
 // Summary computes the latency summary; this is the only place quantiles are computed.
-func (r *Recorder) Summary() LatencySummary { return summarize(r.hist, r.sum) }
+func (r *recorder) Summary() LatencySummary { return summarize(r.hist, r.sum) }
 
 // ServiceSummary summarizes the service times, nil unless TrackService was called.
-func (r *Recorder) ServiceSummary() *LatencySummary {
+func (r *recorder) ServiceSummary() *LatencySummary {
 	if r.service == nil {
 		return nil
 	}
@@ -154,13 +154,13 @@ func (r *Recorder) ServiceSummary() *LatencySummary {
 }
 
 // SegmentSummary summarizes segment i.
-func (r *Recorder) SegmentSummary(i int) (OutcomeCounts, LatencySummary) {
+func (r *recorder) SegmentSummary(i int) (OutcomeCounts, LatencySummary) {
 	s := r.segments[i]
 	return s.counts, summarize(s.hist, 0)
 }
 
 // Errors returns the first error seen per outcome, keyed by outcome label.
-func (r *Recorder) Errors() map[string]string {
+func (r *recorder) Errors() map[string]string {
 	m := map[string]string{}
 	for i, e := range r.firstErr {
 		if e != nil {
@@ -171,7 +171,7 @@ func (r *Recorder) Errors() map[string]string {
 }
 
 // Histogram exposes the merged histogram (µs) for plots. Callers must not modify it.
-func (r *Recorder) Histogram() *hdrhistogram.Histogram { return r.hist }
+func (r *recorder) Histogram() *hdrhistogram.Histogram { return r.hist }
 
 // LatencySummary describes a latency distribution in seconds.
 type LatencySummary struct {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestRecorderQuantilesAndMerge(t *testing.T) {
-	a, b := NewRecorder(2), NewRecorder(2)
+	a, b := newRecorder(2), newRecorder(2)
 	// 1..1000 ms split over two recorders, as two workers would.
 	for i := 1; i <= 1000; i++ {
 		r := a
@@ -47,7 +47,7 @@ func TestRecorderQuantilesAndMerge(t *testing.T) {
 }
 
 func TestRecorderKeepsFirstErrorPerOutcome(t *testing.T) {
-	r := NewRecorder(0)
+	r := newRecorder(0)
 	r.Record(-1, OutcomeConnError, time.Millisecond, errors.New("first"))
 	r.Record(-1, OutcomeConnError, time.Millisecond, errors.New("second"))
 	if got := r.Errors()["conn_error"]; got != "first" {
@@ -56,7 +56,7 @@ func TestRecorderKeepsFirstErrorPerOutcome(t *testing.T) {
 }
 
 func TestRecorderClampsOutOfRange(t *testing.T) {
-	r := NewRecorder(0)
+	r := newRecorder(0)
 	r.Record(-1, OutcomeOK, 0, nil)
 	r.Record(-1, OutcomeOK, 2*time.Hour, nil)
 	s := r.Summary()
@@ -66,7 +66,7 @@ func TestRecorderClampsOutOfRange(t *testing.T) {
 }
 
 func TestRecordAllocatesNothing(t *testing.T) {
-	r := NewRecorder(thirds)
+	r := newRecorder(thirds)
 	r.TrackService()
 	record := func() {
 		r.Record(1, OutcomeOK, 3*time.Millisecond, nil)
@@ -78,44 +78,12 @@ func TestRecordAllocatesNothing(t *testing.T) {
 }
 
 func BenchmarkRecorderRecord(b *testing.B) {
-	r := NewRecorder(thirds)
+	r := newRecorder(thirds)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		i++
 		r.Record(i%thirds, OutcomeOK, time.Duration(i%5000)*time.Microsecond, nil)
-	}
-}
-
-func TestConstantPacer(t *testing.T) {
-	tests := []struct {
-		rate     float64
-		duration time.Duration
-		hits     int64
-		due3     time.Duration
-	}{
-		{100, 30 * time.Second, 3000, 30 * time.Millisecond}, // the seed's sustained test
-		{3, time.Second, 3, time.Second},                     // due exactly at the end is outside
-		{0.5, 3 * time.Second, 2, 6 * time.Second},           // slower than one per second
-		{20000, 10 * time.Second, 200000, 150 * time.Microsecond},
-	}
-	for _, tt := range tests {
-		p := ConstantPacer{Rate: tt.rate}
-		if got := p.Hits(tt.duration); got != tt.hits {
-			t.Errorf("rate %g: Hits(%s) = %d, want %d", tt.rate, tt.duration, got, tt.hits)
-		}
-		if got := p.Due(3); got != tt.due3 {
-			t.Errorf("rate %g: Due(3) = %s, want %s", tt.rate, got, tt.due3)
-		}
-	}
-}
-
-func BenchmarkPacerDue(b *testing.B) {
-	p := ConstantPacer{Rate: 50000}
-	var i int64
-	for b.Loop() {
-		i++
-		_ = p.Due(i)
 	}
 }
 
@@ -136,7 +104,7 @@ func TestSpreadAndFairness(t *testing.T) {
 }
 
 func TestRecorderServiceTimeMergesAndResets(t *testing.T) {
-	a, b := NewRecorder(0), NewRecorder(0)
+	a, b := newRecorder(0), newRecorder(0)
 	b.TrackService()
 	a.RecordService(time.Second) // a does not track: ignored
 	for i := 1; i <= 100; i++ {

@@ -2,18 +2,11 @@ package soak
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 // ResourceSample is PIC's resource usage at one moment. A nil field was not available
@@ -26,157 +19,9 @@ type ResourceSample struct {
 	CPUSeconds          *float64  `json:"cpu_seconds_total,omitempty"`
 }
 
-// ResourceSampler reads PIC's resource usage.
+// ResourceSampler reads PIC's resource usage (soak/sample has PIC's /metrics and /proc).
 type ResourceSampler interface {
 	Sample(ctx context.Context) (ResourceSample, error)
-}
-
-// MetricsSampler reads PIC's own Prometheus endpoint: process_resident_memory_bytes,
-// go_goroutines and process_cpu_seconds_total, as the standard Go and process
-// collectors export them.
-type MetricsSampler struct {
-	URL    string
-	Client *http.Client
-}
-
-// maxExpositionBytes bounds what is read of PIC's /metrics.
-const maxExpositionBytes = 16 << 20
-
-// Sample implements ResourceSampler.
-func (m *MetricsSampler) Sample(ctx context.Context) (ResourceSample, error) {
-	s := ResourceSample{Time: time.Now()}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL, nil)
-	if err != nil {
-		return s, fmt.Errorf("PIC metrics %s: %w", RedactURL(m.URL), err)
-	}
-	req.Header.Set("Accept", "text/plain;version=0.0.4")
-	client := m.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return s, fmt.Errorf("PIC metrics %s: %w", RedactURL(m.URL), errors.Unwrap(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return s, fmt.Errorf("PIC metrics %s: status %d, want 200", RedactURL(m.URL), resp.StatusCode)
-	}
-	if err := ParseResourceExposition(io.LimitReader(resp.Body, maxExpositionBytes), &s); err != nil {
-		return s, fmt.Errorf("PIC metrics %s: %w", RedactURL(m.URL), err)
-	}
-	return s, nil
-}
-
-// ParseResourceExposition reads the resource families from Prometheus text exposition
-// into s. It is an error when none of them is there.
-func ParseResourceExposition(r io.Reader, s *ResourceSample) error {
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(r)
-	if err != nil {
-		return fmt.Errorf("not Prometheus text exposition: %w", err)
-	}
-	value := func(name string) *float64 {
-		f, ok := families[name]
-		if !ok || len(f.Metric) == 0 {
-			return nil
-		}
-		m := f.Metric[0]
-		var v float64
-		switch {
-		case m.Gauge != nil:
-			v = m.Gauge.GetValue()
-		case m.Counter != nil:
-			v = m.Counter.GetValue()
-		case m.Untyped != nil:
-			v = m.Untyped.GetValue()
-		default:
-			return nil
-		}
-		return &v
-	}
-	s.ResidentMemoryBytes = value("process_resident_memory_bytes")
-	s.Goroutines = value("go_goroutines")
-	s.Threads = value("go_threads")
-	s.CPUSeconds = value("process_cpu_seconds_total")
-	if s.ResidentMemoryBytes == nil && s.Goroutines == nil && s.CPUSeconds == nil {
-		return errors.New("none of process_resident_memory_bytes, go_goroutines, process_cpu_seconds_total is exported")
-	}
-	return nil
-}
-
-// ProcSampler reads /proc/PID of a co-located PIC: resident memory, threads and CPU.
-type ProcSampler struct {
-	PID int
-	// Root is the proc filesystem's mount point; empty means /proc.
-	Root string
-}
-
-// clockTicks is USER_HZ, 100 on every Linux platform Go supports.
-const clockTicks = 100
-
-// Sample implements ResourceSampler.
-func (p *ProcSampler) Sample(context.Context) (ResourceSample, error) {
-	s := ResourceSample{Time: time.Now()}
-	root := p.Root
-	if root == "" {
-		root = "/proc"
-	}
-	b, err := os.ReadFile(fmt.Sprintf("%s/%d/stat", root, p.PID))
-	if err != nil {
-		return s, fmt.Errorf("PIC process %d: %w", p.PID, err)
-	}
-	// The command name (field 2) may hold spaces; the fields after its ')' are fixed.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return s, fmt.Errorf("PIC process %d: unreadable stat", p.PID)
-	}
-	fields := strings.Fields(string(b[i+1:]))
-	// fields[0] is field 3 (state): utime is 14, stime 15, num_threads 20, rss 24.
-	if len(fields) < 22 {
-		return s, fmt.Errorf("PIC process %d: short stat", p.PID)
-	}
-	num := func(field int) float64 {
-		v, _ := strconv.ParseFloat(fields[field-3], 64)
-		return v
-	}
-	cpu := (num(14) + num(15)) / clockTicks
-	threads := num(20)
-	rss := num(24) * float64(os.Getpagesize())
-	s.CPUSeconds, s.Threads, s.ResidentMemoryBytes = &cpu, &threads, &rss
-	return s, nil
-}
-
-// MultiSampler takes each figure from the first sampler that has it, so PIC's own
-// metrics (with goroutines) can be completed by /proc.
-type MultiSampler []ResourceSampler
-
-// Sample implements ResourceSampler. It fails only when every sampler failed.
-func (m MultiSampler) Sample(ctx context.Context) (ResourceSample, error) {
-	out := ResourceSample{Time: time.Now()}
-	var errs []error
-	for _, s := range m {
-		got, err := s.Sample(ctx)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out.ResidentMemoryBytes = cmpOr(out.ResidentMemoryBytes, got.ResidentMemoryBytes)
-		out.Goroutines = cmpOr(out.Goroutines, got.Goroutines)
-		out.Threads = cmpOr(out.Threads, got.Threads)
-		out.CPUSeconds = cmpOr(out.CPUSeconds, got.CPUSeconds)
-	}
-	if len(errs) == len(m) {
-		return out, errors.Join(errs...)
-	}
-	return out, nil
-}
-
-func cmpOr(a, b *float64) *float64 {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // ResourceReport is PIC's resource usage around one cycle.
@@ -258,27 +103,34 @@ func (w *resourceWatch) sample(ctx context.Context) (ResourceSample, bool) {
 	defer cancel()
 	s, err := w.sampler.Sample(ctx)
 	if err != nil {
-		w.mu.Lock()
-		if len(w.report.Missing) < maxMissing {
-			w.report.Missing = append(w.report.Missing, err.Error())
-		}
-		w.mu.Unlock()
+		w.missing(err.Error())
 		return s, false
 	}
 	return s, true
 }
 
+// missing notes a sample that could not be taken, up to maxMissing of them.
+func (w *resourceWatch) missing(why string) {
+	w.mu.Lock()
+	if len(w.report.Missing) < maxMissing {
+		w.report.Missing = append(w.report.Missing, why)
+	}
+	w.mu.Unlock()
+}
+
 // stop ends sampling and, for a cycle that finished, takes the after sample once PIC
-// had settle to return what it does not leak.
-func (w *resourceWatch) stop(finished bool, settle time.Duration) *ResourceReport {
+// had settle to return what it does not leak. A cycle stopped meanwhile (ctx done)
+// goes without it rather than keep a shutdown waiting.
+func (w *resourceWatch) stop(ctx context.Context, finished bool, settle time.Duration) *ResourceReport {
 	if w == nil {
 		return nil
 	}
 	w.cancel()
 	<-w.done
 	if finished {
-		time.Sleep(settle)
-		if s, ok := w.sample(context.Background()); ok {
+		if !sleepCtx(ctx, settle) {
+			w.missing("the after sample: the cycle was stopped during PICSOAK_TARGET_SETTLE_TIME")
+		} else if s, ok := w.sample(ctx); ok {
 			w.report.After = &s
 			w.report.Peak = peakOf(w.report.Peak, s)
 		}

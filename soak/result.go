@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/picsoak/picsoak/soak/redact"
 )
 
 // Verdict is a cycle's outcome against its thresholds.
@@ -83,7 +85,7 @@ type Result struct {
 func (r *Result) Histogram() *hdrhistogram.Histogram { return r.hist }
 
 // fill copies a recorder's totals into r.
-func (r *Result) fill(rec *Recorder, elapsed time.Duration) {
+func (r *Result) fill(rec *recorder, elapsed time.Duration) {
 	r.Requests = rec.Counts()
 	r.SuccessRatio = r.Requests.SuccessRatio()
 	r.Latency = rec.Summary()
@@ -171,4 +173,23 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// redact hides credentials in every free-text field of res. Run calls it on every
+// result it returns, so nothing downstream (reports, metrics, the status page, the
+// API) can print a credential from a request error.
+func (res *Result) redact(r *redact.Redactor) {
+	res.Target = r.String(res.Target)
+	res.AbortReason = r.String(res.AbortReason)
+	for k, e := range res.Errors {
+		res.Errors[k] = r.String(e)
+	}
+	for i, f := range res.Findings {
+		res.Findings[i] = r.String(f)
+	}
+	if res.Resources != nil {
+		for i, m := range res.Resources.Missing {
+			res.Resources.Missing[i] = r.String(m)
+		}
+	}
 }

@@ -7,23 +7,29 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/picsoak/picsoak/soak/pace"
+	"github.com/picsoak/picsoak/soak/redact"
 )
 
 // Runner runs single cycles against one target. Run is safe to call from one goroutine
 // at a time; the Scheduler makes sure of that.
 type Runner struct {
-	Config Config
+	Plan   Plan
 	Target Target
 	// TargetName identifies the target in results; its credentials are redacted there.
 	TargetName string
 	// Sampler reads PIC's resource usage; nil when none is configured.
 	Sampler ResourceSampler
-	// Observer receives live events; nil means none.
-	Observer Observer
+	// Observers receive live events and every finished result, in order.
+	Observers Observers
+	// Redactor hides the target's credentials in every result; nil hides the
+	// credentials of URLs only.
+	Redactor *redact.Redactor
 	// SampleEvery is the spacing of resource samples during a cycle; 0 means 1s.
 	SampleEvery time.Duration
 	// CPULatencyPath is where PICSOAK_KEEP_CPUS_AWAKE holds the CPU latency; empty
-	// means the kernel's CPULatencyPath.
+	// means the kernel's pace.CPULatencyPath.
 	CPULatencyPath string
 	// ProcessCPU reads the CPU time picsoak has used; nil means this process's own.
 	ProcessCPU func() (time.Duration, bool)
@@ -31,7 +37,7 @@ type Runner struct {
 	// spare holds the workers' recorders of earlier cycles by segment count: a
 	// histogram is ~190 KB, and allocating fifty per cycle would make picsoak's memory
 	// sway with the garbage collector instead of staying flat.
-	spare map[int][]*Recorder
+	spare map[int][]*recorder
 }
 
 // cycle is the state of one running cycle that the cycle kinds share.
@@ -42,19 +48,19 @@ type cycle struct {
 	res    *Result
 	runner *Runner
 	// scratch are the recorders this cycle took from the runner, returned at its end.
-	scratch []*Recorder
+	scratch []*recorder
 }
 
 // recorder returns an empty recorder for the cycle's own use; it is recycled when the
 // cycle ends, so nothing may keep it (results keep merged copies instead).
-func (c *cycle) recorder(segments int) *Recorder {
+func (c *cycle) recorder(segments int) *recorder {
 	spare := c.runner.spare[segments]
-	var r *Recorder
+	var r *recorder
 	if n := len(spare); n > 0 {
 		r, c.runner.spare[segments] = spare[n-1], spare[:n-1]
 		r.Reset()
 	} else {
-		r = NewRecorder(segments)
+		r = newRecorder(segments)
 	}
 	c.scratch = append(c.scratch, r)
 	return r
@@ -62,7 +68,7 @@ func (c *cycle) recorder(segments int) *Recorder {
 
 func (c *cycle) recycle() {
 	if c.runner.spare == nil {
-		c.runner.spare = map[int][]*Recorder{}
+		c.runner.spare = map[int][]*recorder{}
 	}
 	for _, r := range c.scratch {
 		c.runner.spare[len(r.segments)] = append(c.runner.spare[len(r.segments)], r)
@@ -72,7 +78,7 @@ func (c *cycle) recycle() {
 
 // send sends one request and records it with latency counted from `from`. A request cut
 // short by the cycle's own end is not a measurement of PIC and is dropped.
-func (c *cycle) send(ctx context.Context, s Sender, rec *Recorder, seg int, from time.Time) (Outcome, time.Duration, bool) {
+func (c *cycle) send(ctx context.Context, s Sender, rec *recorder, seg int, from time.Time) (Outcome, time.Duration, bool) {
 	o, err := s.Send(ctx)
 	if ctx.Err() != nil {
 		return o, 0, false
@@ -88,80 +94,30 @@ func (c *cycle) finding(format string, args ...any) {
 }
 
 // mergeRecorders returns a new recorder holding all of recs, for a result to keep.
-func mergeRecorders(recs []*Recorder) *Recorder {
-	total := NewRecorder(len(recs[0].segments))
+func mergeRecorders(recs []*recorder) *recorder {
+	total := newRecorder(len(recs[0].segments))
 	for _, r := range recs {
 		total.Merge(r)
 	}
 	return total
 }
 
-// MinSuccessRatio returns the configured pass threshold of kind.
-func (c *Config) MinSuccessRatio(kind Kind) float64 {
-	switch kind {
-	case Sustained:
-		return c.Sustained.MinSuccessRatio
-	case Burst:
-		return c.Burst.MinSuccessRatio
-	case Capacity:
-		return c.Capacity.MinSuccessRatio
-	}
-	return c.Streams.MinSuccessRatio
-}
-
-// TargetRPS is the arrival rate kind aims for: the sustained rate, the capacity
-// search's ceiling, 0 for the closed-loop cycles.
-func (c *Config) TargetRPS(kind Kind) float64 {
-	switch kind {
-	case Sustained:
-		return c.Sustained.Rate
-	case Capacity:
-		return c.Capacity.MaxRate
-	}
-	return 0
-}
-
-// Schedule returns the configured schedule spec of kind.
-func (c *Config) Schedule(kind Kind) string {
-	switch kind {
-	case Sustained:
-		return c.Sustained.Schedule
-	case Burst:
-		return c.Burst.Schedule
-	case Capacity:
-		return c.Capacity.Schedule
-	}
-	return c.Streams.Schedule
-}
-
-// MaxConcurrency is the most requests any cycle has in flight, which sizes the
-// connection pool.
-func (c *Config) MaxConcurrency() int {
-	return max(c.Sustained.Workers, c.Burst.Workers, c.Streams.Count, c.Capacity.Workers)
-}
-
-// ErrAborted marks a result whose cycle did not finish.
-var ErrAborted = errors.New("cycle aborted")
-
 // Run runs one cycle of kind under ctx and the configured cycle timeout, and returns
 // its result, never nil. A cycle stopped by ctx, by its deadline or by a panic is
 // returned with verdict aborted and whatever it measured until then.
 func (r *Runner) Run(ctx context.Context, kind Kind) (res *Result) {
-	obs := r.Observer
-	if obs == nil {
-		obs = NopObserver{}
-	}
+	obs := r.Observers
 	res = &Result{
 		Cycle:               kind,
 		Target:              r.TargetName,
 		Start:               time.Now(),
-		MinSuccessRatio:     r.Config.MinSuccessRatio(kind),
-		EnterpriseTargetRPS: r.Config.Daemon.EnterpriseTargetRPS,
+		MinSuccessRatio:     r.Plan.MinSuccessRatio(kind),
+		EnterpriseTargetRPS: r.Plan.EnterpriseTargetRPS,
 	}
 	c := &cycle{kind: kind, target: r.Target, obs: obs, res: res, runner: r}
 	obs.CycleStarted(kind)
 
-	ctx, cancel := context.WithTimeout(ctx, r.Config.Daemon.CycleTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.Plan.CycleTimeout)
 	defer cancel()
 	watch := r.watchResources(ctx)
 
@@ -174,11 +130,11 @@ func (r *Runner) Run(ctx context.Context, kind Kind) (res *Result) {
 		c.recycle()
 		obs.CycleFinished(res)
 	}()
-	if r.Config.Daemon.KeepCPUsAwake {
+	if r.Plan.KeepCPUsAwake {
 		// Deferred after finish's, so it runs first: CPUs idle normally again once the
 		// load has ended, through the settle time and the reports.
-		path := cmp.Or(r.CPULatencyPath, CPULatencyPath)
-		if awake, err := KeepCPUsAwake(path); err != nil {
+		path := cmp.Or(r.CPULatencyPath, pace.CPULatencyPath)
+		if awake, err := pace.KeepCPUsAwake(path); err != nil {
 			res.Findings = append(res.Findings, fmt.Sprintf("PICSOAK_KEEP_CPUS_AWAKE: %v; idle CPUs halted as usual, so tail latency may include their wake-ups.", err))
 		} else {
 			res.CPUsKeptAwake = true
@@ -188,13 +144,13 @@ func (r *Runner) Run(ctx context.Context, kind Kind) (res *Result) {
 
 	switch kind {
 	case Sustained:
-		c.sustained(ctx, r.Config.Sustained)
+		c.sustained(ctx, r.Plan.Sustained)
 	case Burst:
-		c.burst(ctx, r.Config.Burst)
+		c.burst(ctx, r.Plan.Burst)
 	case Streams:
-		c.streams(ctx, r.Config.Streams, r.Config.Shard)
+		c.streams(ctx, r.Plan.Streams, r.Plan.Shard)
 	case Capacity:
-		c.capacity(ctx, r.Config.Capacity)
+		c.capacity(ctx, r.Plan.Capacity)
 	default:
 		panic(fmt.Sprintf("unknown cycle kind %d", kind))
 	}
@@ -212,17 +168,15 @@ func (r *Runner) finish(ctx context.Context, c *cycle, watch *resourceWatch) {
 	if t, ok := r.Target.(interface{ CloseIdleConnections() }); ok {
 		t.CloseIdleConnections()
 	}
-	res.Resources = watch.stop(res.AbortReason == "", r.Config.Target.SettleTime)
+	res.Resources = watch.stop(ctx, res.AbortReason == "", r.Plan.SettleTime)
 	if res.Resources != nil {
 		res.Findings = append(res.Findings, res.Resources.findings()...)
 	}
 	res.End = time.Now()
 	res.DurationSeconds = res.End.Sub(res.Start).Seconds()
-	if res.EnterpriseTargetRPS > 0 {
+	// The capacity cycle's achievement is its highest sustained rate's, set by the cycle.
+	if res.EnterpriseTargetRPS > 0 && res.Capacity == nil {
 		res.Achievement = res.ThroughputRPS / res.EnterpriseTargetRPS
-	}
-	if res.Capacity != nil {
-		res.Achievement = res.Capacity.Achievement
 	}
 	res.decide()
 	if res.Verdict == VerdictFail && res.Capacity == nil {
@@ -231,7 +185,7 @@ func (r *Runner) finish(ctx context.Context, c *cycle, watch *resourceWatch) {
 	if res.Findings == nil {
 		res.Findings = []string{}
 	}
-	res.redact(NewRedactor(r.Config.Target))
+	res.redact(r.Redactor)
 }
 
 func abortReason(ctx context.Context) string {

@@ -14,9 +14,8 @@ import (
 // skipped and counted. Scheduled runs (and runs on start) of shard i of n begin i/n
 // of PICSOAK_SCHEDULE_JITTER after they fall due, so replicas do not start together.
 type Scheduler struct {
-	runner   *Runner
-	onResult func(*Result)
-	obs      Observer
+	runner *Runner
+	obs    Observer
 
 	cron    *cron.Cron
 	entries map[Kind]cron.EntryID
@@ -30,33 +29,23 @@ type Scheduler struct {
 	last    [numKinds]*Result
 }
 
-// NewScheduler builds a scheduler for every cycle whose schedule is not off. onResult
-// is called, from the scheduler's goroutine, with every finished cycle's result.
-func NewScheduler(r *Runner, onResult func(*Result)) (*Scheduler, error) {
-	obs := r.Observer
-	if obs == nil {
-		obs = NopObserver{}
-	}
+// NewScheduler builds a scheduler for every cycle of r's plan whose schedule is not
+// off. Results reach r's observers; the scheduler keeps each kind's last for Status.
+func NewScheduler(r *Runner) *Scheduler {
 	s := &Scheduler{
-		runner:   r,
-		onResult: onResult,
-		obs:      obs,
-		cron:     cron.New(cron.WithParser(cronParser)),
-		entries:  map[Kind]cron.EntryID{},
-		queue:    make(chan queued, numKinds),
-		offset:   r.Config.Shard.Offset(r.Config.Daemon.ScheduleJitter),
+		runner:  r,
+		obs:     r.Observers,
+		cron:    cron.New(),
+		entries: map[Kind]cron.EntryID{},
+		queue:   make(chan queued, numKinds),
+		offset:  r.Plan.Shard.Offset(r.Plan.ScheduleJitter),
 	}
 	for _, k := range Kinds {
-		sched, err := ParseSchedule(r.Config.Schedule(k))
-		if err != nil {
-			return nil, err
+		if sched := r.Plan.Schedule(k); !sched.Off() {
+			s.entries[k] = s.cron.Schedule(sched.Cron, cron.FuncJob(func() { s.enqueue(k, s.offset) }))
 		}
-		if sched == nil {
-			continue
-		}
-		s.entries[k] = s.cron.Schedule(sched, cron.FuncJob(func() { s.enqueue(k, s.offset) }))
 	}
-	return s, nil
+	return s
 }
 
 // Enabled lists the scheduled cycle kinds in run order.
@@ -98,7 +87,7 @@ func (s *Scheduler) enqueue(kind Kind, delay time.Duration) bool {
 
 // Run runs cycles until ctx is done: first every enabled cycle once if runOnStart,
 // then as their schedules fall due. A cycle running when ctx ends is aborted, its
-// result still passed to onResult, before Run returns.
+// result still handed to the observers, before Run returns.
 func (s *Scheduler) Run(ctx context.Context, runOnStart bool) {
 	if runOnStart {
 		for _, k := range s.Enabled() {
@@ -127,9 +116,6 @@ func (s *Scheduler) Run(ctx context.Context, runOnStart bool) {
 			s.pending[k] = false
 			s.last[k] = res
 			s.mu.Unlock()
-			if s.onResult != nil {
-				s.onResult(res)
-			}
 		}
 	}
 }
@@ -162,20 +148,20 @@ func (s *Scheduler) Status() []CycleStatus {
 	defer s.mu.Unlock()
 	var out []CycleStatus
 	for _, k := range Kinds {
-		st := CycleStatus{Cycle: k, Schedule: s.runner.Config.Schedule(k), Last: s.last[k], Running: s.running != nil && *s.running == k}
+		st := CycleStatus{Cycle: k, Schedule: s.runner.Plan.Schedule(k).Spec, Last: s.last[k], Running: s.running != nil && *s.running == k}
 		if id, ok := s.entries[k]; ok {
 			st.Enabled = true
 			st.Next = s.cron.Entry(id).Next
-			st.Interval = Interval(s.cron.Entry(id).Schedule, time.Now())
+			st.Interval = interval(s.cron.Entry(id).Schedule, time.Now())
 		}
 		out = append(out, st)
 	}
 	return out
 }
 
-// Interval is the time between the next two runs of sched after t, so alerts can tell
+// interval is the time between the next two runs of sched after t, so alerts can tell
 // a stale cycle from a rare one.
-func Interval(sched cron.Schedule, t time.Time) time.Duration {
+func interval(sched cron.Schedule, t time.Time) time.Duration {
 	first := sched.Next(t)
 	return sched.Next(first).Sub(first)
 }

@@ -1,23 +1,27 @@
-package soak
+package soak_test
 
 import (
 	"context"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/picsoak/picsoak/internal/soaktest"
+	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
 )
 
 // overlapObserver fails the test if two cycles ever run at once.
 type overlapObserver struct {
-	NopObserver
+	soak.NopObserver
 	t       *testing.T
 	mu      sync.Mutex
 	running int
-	started []Kind
-	skipped map[Kind]int
+	started []soak.Kind
+	skipped map[soak.Kind]int
 }
 
-func (o *overlapObserver) CycleStarted(k Kind) {
+func (o *overlapObserver) CycleStarted(k soak.Kind) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.running++
@@ -27,37 +31,34 @@ func (o *overlapObserver) CycleStarted(k Kind) {
 	}
 }
 
-func (o *overlapObserver) CycleFinished(*Result) {
+func (o *overlapObserver) CycleFinished(*soak.Result) {
 	o.mu.Lock()
 	o.running--
 	o.mu.Unlock()
 }
 
-func (o *overlapObserver) CycleSkipped(k Kind) {
+func (o *overlapObserver) CycleSkipped(k soak.Kind) {
 	o.mu.Lock()
 	o.skipped[k]++
 	o.mu.Unlock()
 }
 
 func TestSchedulerNeverOverlaps(t *testing.T) {
-	p := newPIC(t, 2*time.Millisecond)
-	r := p.runner(t, func(c *Config) {
-		// Both fall due every second, at the same instant; each takes ~1.2 s.
-		c.Sustained.Schedule, c.Sustained.Duration = "@every 1s", 1200*time.Millisecond
-		c.Streams.Schedule, c.Streams.Requests = "@every 1s", 200
-		c.Burst.Schedule = ScheduleOff
-	})
-	obs := &overlapObserver{t: t, skipped: map[Kind]int{}}
-	r.Observer = obs
+	p := soaktest.NewPIC(t, 2*time.Millisecond)
+	// Both fall due every second, at the same instant; each takes ~1.2 s.
+	r := picRunner(t, p, nil, "PICSOAK_SUSTAINED_SCHEDULE=@every 1s", "PICSOAK_SUSTAINED_DURATION=1200ms",
+		"PICSOAK_STREAMS_SCHEDULE=@every 1s", "PICSOAK_STREAMS_REQUESTS=200", "PICSOAK_BURST_SCHEDULE=off")
+	obs := &overlapObserver{t: t, skipped: map[soak.Kind]int{}}
+	r.Observers = soak.Observers{obs}
 	_, results, cancel, done := runScheduler(t, r)
 
-	seen := map[Kind]int{}
+	seen := map[soak.Kind]int{}
 	deadline := time.After(20 * time.Second)
-	for seen[Sustained] < 2 || seen[Streams] < 2 {
+	for seen[soak.Sustained] < 2 || seen[soak.Streams] < 2 {
 		select {
 		case res := <-results:
 			seen[res.Cycle]++
-			if res.Verdict != VerdictPass {
+			if res.Verdict != soak.VerdictPass {
 				t.Errorf("%s verdict %s, want pass", res.Cycle, res.Verdict)
 			}
 		case <-deadline:
@@ -66,17 +67,17 @@ func TestSchedulerNeverOverlaps(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if seen[Burst] != 0 {
-		t.Errorf("burst ran %d times, want 0: its schedule is off", seen[Burst])
+	if seen[soak.Burst] != 0 {
+		t.Errorf("burst ran %d times, want 0: its schedule is off", seen[soak.Burst])
 	}
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
 	// Run on start enqueues in Kinds order.
-	if obs.started[0] != Sustained || obs.started[1] != Streams {
+	if obs.started[0] != soak.Sustained || obs.started[1] != soak.Streams {
 		t.Errorf("first cycles = %v, want sustained then streams", obs.started[:2])
 	}
 	// The sustained cycle outlasts its 1 s schedule, so some of its runs are skipped.
-	if obs.skipped[Sustained] == 0 {
+	if obs.skipped[soak.Sustained] == 0 {
 		t.Errorf("skips = %v, want sustained runs skipped while it was still pending", obs.skipped)
 	}
 }
@@ -84,30 +85,30 @@ func TestSchedulerNeverOverlaps(t *testing.T) {
 // panicTarget panics when a cycle asks for a sender.
 type panicTarget struct{}
 
-func (panicTarget) NewSender(int) Sender { panic("target exploded") }
+func (panicTarget) NewSender(int) soak.Sender { panic("target exploded") }
 
 func TestPanickingCycleIsAbortedAndSchedulerGoesOn(t *testing.T) {
-	p := newPIC(t, time.Millisecond)
-	r := p.runner(t, func(c *Config) { c.Sustained.Schedule, c.Burst.Schedule = ScheduleOff, ScheduleOff })
+	p := soaktest.NewPIC(t, time.Millisecond)
+	r := picRunner(t, p, nil, "PICSOAK_SUSTAINED_SCHEDULE=off", "PICSOAK_BURST_SCHEDULE=off")
 	r.Target = panicTarget{}
 	s, results, cancel, _ := runScheduler(t, r)
 	defer cancel()
-	var res *Result
+	var res *soak.Result
 	select {
 	case res = <-results:
 	case <-time.After(10 * time.Second):
 		t.Fatal("no result within 10s of a panicking cycle")
 	}
-	if res.Verdict != VerdictAborted || res.AbortReason != "panic: target exploded" {
+	if res.Verdict != soak.VerdictAborted || res.AbortReason != "panic: target exploded" {
 		t.Errorf("got verdict %s (%q), want aborted by the panic", res.Verdict, res.AbortReason)
 	}
 	// The scheduler survives: the same cycle can be enqueued and runs again.
-	if !s.Enqueue(Streams) {
+	if !s.Enqueue(soak.Streams) {
 		t.Fatal("Enqueue after the panic = false, want true")
 	}
 	select {
 	case res = <-results:
-		if res.Verdict != VerdictAborted {
+		if res.Verdict != soak.VerdictAborted {
 			t.Errorf("second run verdict %s, want aborted again", res.Verdict)
 		}
 	case <-time.After(10 * time.Second):
@@ -116,11 +117,11 @@ func TestPanickingCycleIsAbortedAndSchedulerGoesOn(t *testing.T) {
 }
 
 func TestShutdownAbortsRunningCycle(t *testing.T) {
-	p := newPIC(t, time.Millisecond)
-	r := p.runner(t, func(c *Config) { c.Sustained.Duration = time.Minute })
+	p := soaktest.NewPIC(t, time.Millisecond)
+	r := picRunner(t, p, func(c *config.Config) { c.Plan.Sustained.Duration = time.Minute })
 	started := make(chan struct{})
 	var once sync.Once
-	r.Observer = &stallObserver{onRequest: func(int64) { once.Do(func() { close(started) }) }}
+	r.Observers = soak.Observers{&stallObserver{onRequest: func(int64) { once.Do(func() { close(started) }) }}}
 	_, results, cancel, done := runScheduler(t, r)
 	<-started
 	cancel()
@@ -130,18 +131,15 @@ func TestShutdownAbortsRunningCycle(t *testing.T) {
 		t.Fatal("Run did not return within 5s of shutdown")
 	}
 	res := <-results
-	if res.Cycle != Sustained || res.Verdict != VerdictAborted || res.Requests.Total() == 0 {
+	if res.Cycle != soak.Sustained || res.Verdict != soak.VerdictAborted || res.Requests.Total() == 0 {
 		t.Errorf("got %s %s with %d requests, want the running sustained cycle aborted with its partial numbers", res.Cycle, res.Verdict, res.Requests.Total())
 	}
 }
 
 func TestInterval(t *testing.T) {
 	for spec, want := range map[string]time.Duration{"@every 10m": 10 * time.Minute, "*/15 * * * *": 15 * time.Minute, "@hourly": time.Hour} {
-		s, err := ParseSchedule(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := Interval(s, time.Date(2026, 1, 1, 0, 7, 0, 0, time.UTC)); got != want {
+		s := soaktest.Schedule(t, spec)
+		if got := soak.Interval(s.Cron, time.Date(2026, 1, 1, 0, 7, 0, 0, time.UTC)); got != want {
 			t.Errorf("Interval(%q) = %s, want %s", spec, got, want)
 		}
 	}
@@ -149,11 +147,11 @@ func TestInterval(t *testing.T) {
 
 // startObserver reports each cycle start on a channel.
 type startObserver struct {
-	NopObserver
-	started chan Kind
+	soak.NopObserver
+	started chan soak.Kind
 }
 
-func (o startObserver) CycleStarted(k Kind) { o.started <- k }
+func (o startObserver) CycleStarted(k soak.Kind) { o.started <- k }
 
 // TestSchedulerJittersStartsPerShard: shard i of n starts a scheduled cycle i/n of
 // PICSOAK_SCHEDULE_JITTER after it falls due; shard 0 at once; a run asked for by
@@ -171,19 +169,12 @@ func TestSchedulerJittersStartsPerShard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPIC(t, time.Millisecond)
-			r := p.runner(t, func(c *Config) {
-				c.Sustained.Schedule, c.Burst.Schedule = ScheduleOff, ScheduleOff
-				c.Streams.Requests = 1
-				c.Daemon.Shard, c.Daemon.ScheduleJitter = tt.shard, tt.jitter
-				*c = c.ForShard()
-			})
-			obs := startObserver{started: make(chan Kind, 4)}
-			r.Observer = obs
-			s, err := NewScheduler(r, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := soaktest.NewPIC(t, time.Millisecond)
+			r := picRunner(t, p, nil, "PICSOAK_SUSTAINED_SCHEDULE=off", "PICSOAK_BURST_SCHEDULE=off", "PICSOAK_STREAMS_REQUESTS=1",
+				"PICSOAK_SHARD="+tt.shard, "PICSOAK_SCHEDULE_JITTER="+tt.jitter.String())
+			obs := startObserver{started: make(chan soak.Kind, 4)}
+			r.Observers = soak.Observers{obs}
+			s := soak.NewScheduler(r)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			begin := time.Now()
@@ -201,23 +192,16 @@ func TestSchedulerJittersStartsPerShard(t *testing.T) {
 	}
 
 	t.Run("by hand and shutdown", func(t *testing.T) {
-		p := newPIC(t, time.Millisecond)
-		r := p.runner(t, func(c *Config) {
-			c.Sustained.Schedule, c.Burst.Schedule = ScheduleOff, ScheduleOff
-			c.Streams.Requests = 1
-			c.Daemon.Shard, c.Daemon.ScheduleJitter = "1/2", 2*time.Hour
-			*c = c.ForShard()
-		})
-		obs := startObserver{started: make(chan Kind, 4)}
-		r.Observer = obs
-		s, err := NewScheduler(r, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := soaktest.NewPIC(t, time.Millisecond)
+		r := picRunner(t, p, nil, "PICSOAK_SUSTAINED_SCHEDULE=off", "PICSOAK_BURST_SCHEDULE=off", "PICSOAK_STREAMS_REQUESTS=1",
+			"PICSOAK_SHARD=1/2", "PICSOAK_SCHEDULE_JITTER=2h")
+		obs := startObserver{started: make(chan soak.Kind, 4)}
+		r.Observers = soak.Observers{obs}
+		s := soak.NewScheduler(r)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { s.Run(ctx, false); close(done) }()
-		if !s.Enqueue(Streams) {
+		if !s.Enqueue(soak.Streams) {
 			t.Fatal("Enqueue = false, want true")
 		}
 		select {
@@ -226,11 +210,11 @@ func TestSchedulerJittersStartsPerShard(t *testing.T) {
 			t.Fatal("a run asked for by hand did not start within 10s, want at once (no jitter)")
 		}
 		deadline := time.Now().Add(10 * time.Second)
-		for s.Status()[Streams].Last == nil && time.Now().Before(deadline) {
+		for s.Status()[soak.Streams].Last == nil && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		// A scheduled run now waits an hour (1/2 of 2h) to start: shutdown must not.
-		if !s.enqueue(Streams, s.offset) {
+		if !s.EnqueueScheduled(soak.Streams) {
 			t.Fatal("enqueue after the first run = false, want true")
 		}
 		cancel()
@@ -249,15 +233,22 @@ func TestSchedulerJittersStartsPerShard(t *testing.T) {
 
 // runScheduler starts r's scheduler with run-on-start and returns it, the channel its
 // results arrive on, the function that stops it, and a channel closed when it has.
-func runScheduler(t *testing.T, r *Runner) (*Scheduler, <-chan *Result, context.CancelFunc, <-chan struct{}) {
+func runScheduler(t *testing.T, r *soak.Runner) (*soak.Scheduler, <-chan *soak.Result, context.CancelFunc, <-chan struct{}) {
 	t.Helper()
-	results := make(chan *Result, 16)
-	s, err := NewScheduler(r, func(res *Result) { results <- res })
-	if err != nil {
-		t.Fatal(err)
-	}
+	results := make(chan *soak.Result, 16)
+	r.Observers = append(r.Observers, resultObserver(results))
+	s := soak.NewScheduler(r)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx, true); close(done) }()
 	return s, results, cancel, done
 }
+
+// resultObserver sends every finished result on its channel.
+type resultObserver chan<- *soak.Result
+
+func (o resultObserver) CycleStarted(soak.Kind)                                {}
+func (o resultObserver) ObserveRequest(soak.Kind, soak.Outcome, time.Duration) {}
+func (o resultObserver) LateRequest(soak.Kind)                                 {}
+func (o resultObserver) CycleFinished(r *soak.Result)                          { o <- r }
+func (o resultObserver) CycleSkipped(soak.Kind)                                {}

@@ -39,8 +39,8 @@ const starvedBelow = 0.5
 // streams runs cfg.Count independent streams, each sending its cfg.Requests requests
 // one after another on its own connection, and compares them. Streams carry their
 // index among every shard's streams (shard.Stream), in requests and in the result.
-func (c *cycle) streams(ctx context.Context, cfg StreamsConfig, shard Shard) {
-	recs := make([]*Recorder, cfg.Count)
+func (c *cycle) streams(ctx context.Context, cfg StreamsSpec, shard Shard) {
+	recs := make([]*recorder, cfg.Count)
 	durations := make([]time.Duration, cfg.Count)
 	var wg sync.WaitGroup
 	start := time.Now()

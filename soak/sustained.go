@@ -54,7 +54,7 @@ const (
 
 // sustained runs the open-model cycle at cfg.Rate for cfg.Duration (see paced) and
 // compares its first third with its last.
-func (c *cycle) sustained(ctx context.Context, cfg SustainedConfig) {
+func (c *cycle) sustained(ctx context.Context, cfg SustainedSpec) {
 	run := c.paced(ctx, c.pacedWorkers(cfg.Workers, thirds), cfg.Rate, cfg.Duration)
 	total := run.merged()
 	planned, sent, late, sendTime := run.planned, run.sent, run.late, run.sendTime
@@ -105,21 +105,9 @@ func (c *cycle) sustained(ctx context.Context, cfg SustainedConfig) {
 	c.stallFinding()
 	if d.Degraded {
 		c.finding("Degradation within the cycle: last third %.1f ok req/s and p99 %s, first third %.1f ok req/s and p99 %s.",
-			d.LastThird.OKRPS, seconds(d.LastThird.P99Seconds), d.FirstThird.OKRPS, seconds(d.FirstThird.P99Seconds))
+			d.LastThird.OKRPS, Seconds(d.LastThird.P99Seconds), d.FirstThird.OKRPS, Seconds(d.FirstThird.P99Seconds))
 	} else if sent > 0 {
 		c.finding("No degradation within the cycle: last third %.1f ok req/s and p99 %s, first third %.1f ok req/s and p99 %s.",
-			d.LastThird.OKRPS, seconds(d.LastThird.P99Seconds), d.FirstThird.OKRPS, seconds(d.FirstThird.P99Seconds))
+			d.LastThird.OKRPS, Seconds(d.LastThird.P99Seconds), d.FirstThird.OKRPS, Seconds(d.FirstThird.P99Seconds))
 	}
-}
-
-// seconds formats a duration given in seconds for people.
-func seconds(s float64) string {
-	d := time.Duration(s * float64(time.Second))
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.2fs", s)
-	case d >= time.Millisecond:
-		return fmt.Sprintf("%.2fms", s*1e3)
-	}
-	return fmt.Sprintf("%.0fµs", s*1e6)
 }

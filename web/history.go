@@ -7,10 +7,11 @@ import (
 	"sync"
 
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/report"
 )
 
-// report is one stored cycle report.
-type report struct {
+// storedReport is one stored cycle report.
+type storedReport struct {
 	// Base is the file name without extension; the page links Base+".md" and ".json".
 	Base   string
 	Result *soak.Result
@@ -25,7 +26,7 @@ type history struct {
 
 // recent returns the newest n reports of kind, oldest first, and the errors of those
 // that could not be read.
-func (h *history) recent(store *soak.ReportStore, kind soak.Kind, n int) ([]report, []error) {
+func (h *history) recent(store *report.Store, kind soak.Kind, n int) ([]storedReport, []error) {
 	paths, err := store.List(kind)
 	if err != nil {
 		return nil, []error{err}
@@ -38,19 +39,19 @@ func (h *history) recent(store *soak.ReportStore, kind soak.Kind, n int) ([]repo
 	if h.cache == nil {
 		h.cache = map[string]*soak.Result{}
 	}
-	var out []report
+	var out []storedReport
 	var errs []error
 	for _, p := range paths {
 		r, ok := h.cache[p]
 		if !ok {
-			r, err = soak.ReadReport(p)
+			r, err = report.Read(p)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
 			h.cache[p] = r
 		}
-		out = append(out, report{Base: strings.TrimSuffix(filepath.Base(p), ".json"), Result: r})
+		out = append(out, storedReport{Base: strings.TrimSuffix(filepath.Base(p), ".json"), Result: r})
 	}
 	h.forget(kind, paths)
 	return out, errs

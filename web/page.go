@@ -1,7 +1,9 @@
-// Package web renders picsoak's status page: every cycle's schedule, state and last
-// verdict, inline SVG plots of what it measured (web/svgplot), and links to the
-// reports. It is server-rendered from embedded templates and loads nothing else, so it
-// works where picsoak runs without internet access.
+// Package web serves what people and scripts ask the daemon: the status page (every
+// cycle's schedule, state and last verdict, inline SVG plots of what it measured by
+// web/svgplot, links to the reports), /api/v1/status (the same as JSON) and the run
+// API (POST /api/v1/cycles/{cycle}/run). The page is server-rendered from embedded
+// templates and loads nothing else, so it works where picsoak runs without internet
+// access.
 package web
 
 import (
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/report"
 )
 
 //go:embed templates/*.html
@@ -41,7 +44,7 @@ type Page struct {
 	Status func() []soak.CycleStatus
 	// Store is where the history plots and the report list come from; ReportsPath is
 	// the URL prefix under which Store.Dir is served.
-	Store       *soak.ReportStore
+	Store       *report.Store
 	ReportsPath string
 	Target      string
 	Version     string
@@ -115,7 +118,7 @@ func (p *Page) build() view {
 		Target: p.Target, Version: p.Version, Generated: time.Now(),
 		RefreshSeconds: max(1, int(refresh.Seconds())), ReportsPath: strings.TrimSuffix(p.ReportsPath, "/") + "/",
 	}
-	var all []report
+	var all []storedReport
 	for _, st := range p.Status() {
 		reports, errs := p.hist.recent(p.Store, st.Cycle, n)
 		for _, err := range errs {
@@ -125,7 +128,7 @@ func (p *Page) build() view {
 		v.Cycles = append(v.Cycles, cycleViewOf(st, reports))
 	}
 	v.ResourcePlots = resourcePlots(all)
-	slices.SortFunc(all, func(a, b report) int { return strings.Compare(b.Base, a.Base) }) // newest first: names start with the time
+	slices.SortFunc(all, func(a, b storedReport) int { return strings.Compare(b.Base, a.Base) }) // newest first: names start with the time
 	for i, rep := range all {
 		if i == listedReports {
 			v.MoreReports = len(all) - i
@@ -136,7 +139,7 @@ func (p *Page) build() view {
 	return v
 }
 
-func cycleViewOf(st soak.CycleStatus, reports []report) cycleView {
+func cycleViewOf(st soak.CycleStatus, reports []storedReport) cycleView {
 	c := cycleView{Name: st.Cycle.String(), Schedule: st.Schedule, Enabled: st.Enabled, Running: st.Running, Next: st.Next, Last: st.Last}
 	if len(reports) > 0 {
 		newest := reports[len(reports)-1]

@@ -15,14 +15,15 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/report"
 )
 
 func ptr(v float64) *float64 { return &v }
 
 // storedResults writes n results of every kind into a fresh store, a minute apart.
-func storedResults(t *testing.T, n int) *soak.ReportStore {
+func storedResults(t *testing.T, n int) *report.Store {
 	t.Helper()
-	store := &soak.ReportStore{Dir: t.TempDir(), Keep: 100}
+	store := &report.Store{Dir: t.TempDir(), Keep: 100}
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for i := range n {
 		for _, k := range soak.Kinds {
@@ -194,7 +195,7 @@ func TestPagePlotsCapacityRateAgainstLatency(t *testing.T) {
 
 func TestPageWithoutReportsSaysSo(t *testing.T) {
 	p := &Page{
-		Store: &soak.ReportStore{Dir: t.TempDir(), Keep: 10},
+		Store: &report.Store{Dir: t.TempDir(), Keep: 10},
 		Status: func() []soak.CycleStatus {
 			return []soak.CycleStatus{{Cycle: soak.Sustained, Schedule: "@every 1m", Enabled: true}}
 		},
@@ -211,7 +212,7 @@ func TestPageWithoutReportsSaysSo(t *testing.T) {
 func TestPageEscapesText(t *testing.T) {
 	evil := `<script>alert(1)</script>`
 	p := &Page{
-		Store: &soak.ReportStore{Dir: t.TempDir(), Keep: 10}, Target: evil, Version: evil,
+		Store: &report.Store{Dir: t.TempDir(), Keep: 10}, Target: evil, Version: evil,
 		Status: func() []soak.CycleStatus {
 			return []soak.CycleStatus{{Cycle: soak.Burst, Schedule: evil, Last: &soak.Result{Cycle: soak.Burst, Verdict: soak.VerdictFail, Findings: []string{evil}}}}
 		},

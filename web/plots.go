@@ -86,7 +86,7 @@ func latencyPlot(kind soak.Kind, r *soak.Result) template.HTML {
 }
 
 // historyPlots are throughput and p99 over the recent cycles of one kind.
-func historyPlots(kind soak.Kind, reports []report) []template.HTML {
+func historyPlots(kind soak.Kind, reports []storedReport) []template.HTML {
 	var tp, p99 []svgplot.Point
 	for _, rep := range reports {
 		r := rep.Result
@@ -173,9 +173,9 @@ func capacityPlot(r *soak.Result) template.HTML {
 
 // resourcePlots are PIC's memory and goroutines after and at the peak of every recent
 // cycle, of all kinds, in time order.
-func resourcePlots(all []report) []template.HTML {
+func resourcePlots(all []storedReport) []template.HTML {
 	all = slices.Clone(all)
-	slices.SortFunc(all, func(a, b report) int { return a.Result.End.Compare(b.Result.End) })
+	slices.SortFunc(all, func(a, b storedReport) int { return a.Result.End.Compare(b.Result.End) })
 	memAfter, memPeak := svgplot.Series{Name: "after", Markers: true}, svgplot.Series{Name: "peak", Markers: true}
 	gorAfter, gorPeak := svgplot.Series{Name: "after", Markers: true}, svgplot.Series{Name: "peak", Markers: true}
 	add := func(s *svgplot.Series, x float64, v *float64, scale float64) {

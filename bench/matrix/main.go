@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/pace"
+	"github.com/picsoak/picsoak/soak/report"
 )
 
 var (
@@ -191,7 +193,7 @@ func picsoakRun(dir string, env ...string) (*soak.Result, time.Duration, error) 
 	if len(paths) != 1 {
 		return nil, 0, fmt.Errorf("picsoak wrote %d reports, want 1", len(paths))
 	}
-	r, err := soak.ReadReport(paths[0])
+	r, err := report.Read(paths[0])
 	return r, cpu, err
 }
 
@@ -467,7 +469,7 @@ func runMatrix(dir string) (bool, error) {
 	idle := "polling: /dev/cpu_dma_latency held at 0"
 	if !*pollIdle {
 		idle = "the kernel's default (-poll-idle=false)"
-	} else if qos, err := soak.KeepCPUsAwake(soak.CPULatencyPath); err != nil {
+	} else if qos, err := pace.KeepCPUsAwake(pace.CPULatencyPath); err != nil {
 		idle = fmt.Sprintf("the kernel's default, since /dev/cpu_dma_latency could not be held (%v): tails include halted cores waking up", err)
 	} else {
 		defer qos.Close()

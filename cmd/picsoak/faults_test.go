@@ -18,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/report"
 )
 
 // The fault matrix of issue 5 at the daemon level: while PIC misbehaves, `picsoak
@@ -334,7 +335,7 @@ func TestSIGKILLMidCycleKeepsEveryEarlierReport(t *testing.T) {
 		if !strings.HasSuffix(name, ".json") {
 			continue
 		}
-		res, err := soak.ReadReport(filepath.Join(dir, name))
+		res, err := report.Read(filepath.Join(dir, name))
 		if err != nil {
 			t.Errorf("report %s after SIGKILL: %v, want it intact", name, err)
 			continue

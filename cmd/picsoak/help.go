@@ -5,7 +5,7 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
 )
 
 func writeHelp(w io.Writer) {
@@ -32,7 +32,7 @@ With PICSOAK_TARGET_URL empty, serve and run soak a built-in PIC simulator.
 Configuration (environment variables):
 `)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, v := range soak.Vars() {
+	for _, v := range config.Vars() {
 		def := v.Default
 		if def == "" {
 			def = "(empty)"

@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
+	"github.com/picsoak/picsoak/soak/report"
 )
 
 var binary string
@@ -90,7 +92,7 @@ func TestHelpListsEveryVariable(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("help exit %d, want 0", r.code)
 	}
-	for _, v := range soak.Vars() {
+	for _, v := range config.Vars() {
 		if !strings.Contains(r.stdout, v.Name) {
 			t.Errorf("help lacks %s", v.Name)
 		}
@@ -158,7 +160,7 @@ func TestRunPassesAndWritesReports(t *testing.T) {
 			t.Errorf("%s reports: %v %v, want one .json and one .md", k, paths, mds)
 			continue
 		}
-		res, err := soak.ReadReport(paths[0])
+		res, err := report.Read(paths[0])
 		if err != nil || res.Verdict != soak.VerdictPass || res.Requests.Total() == 0 {
 			t.Errorf("%s report: %v, %+v; want a passing result with requests", k, err, res)
 		}
@@ -182,8 +184,8 @@ func TestRunCapacityCycle(t *testing.T) {
 
 // enabledByDefault says whether kind's default schedule is on (the capacity cycle's is off).
 func enabledByDefault(kind soak.Kind) bool {
-	cfg, err := soak.LoadConfig(nil)
-	return err == nil && cfg.Schedule(kind) != soak.ScheduleOff
+	cfg, err := config.Load(nil)
+	return err == nil && !cfg.Plan.Schedule(kind).Off()
 }
 
 func TestRunFailsWhenPICFails(t *testing.T) {
@@ -418,7 +420,7 @@ func TestSIGTERMMidCycleWritesAbortedReportAndExits0(t *testing.T) {
 	if len(paths) != 1 {
 		t.Fatalf("sustained reports = %v, want the aborted one", paths)
 	}
-	res, err := soak.ReadReport(paths[0])
+	res, err := report.Read(paths[0])
 	if err != nil || res.Verdict != soak.VerdictAborted || res.Requests.Total() == 0 {
 		t.Errorf("report: %v %+v, want an aborted result with the requests measured so far", err, res)
 	}
@@ -430,7 +432,7 @@ func TestREADMEListsEveryVariableWithItsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range soak.Vars() {
+	for _, v := range config.Vars() {
 		def := v.Default
 		if def == "" {
 			def = "(empty)"

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
+	"github.com/picsoak/picsoak/soak/report"
 )
 
 // runOnce runs the chosen cycles once, one after another, for CI and cron jobs. It
@@ -25,7 +27,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	jsonPath := fs.String("json", "", "write every result, and the baseline comparison, as JSON to `FILE` (what --baseline reads)")
 	junitPath := fs.String("junit", "", "write JUnit XML to `FILE`: one testcase per cycle, a failure when it failed or regressed")
 	baseline := fs.String("baseline", "", "compare with an earlier run's --json `FILE` (or one cycle report) and exit 1 on a regression")
-	tol := soak.DefaultTolerances
+	tol := report.DefaultTolerances
 	fs.Float64Var(&tol.MaxThroughputDrop, "max-throughput-drop", tol.MaxThroughputDrop, "largest allowed throughput drop against the baseline, as a `fraction`")
 	fs.Float64Var(&tol.MaxP99Rise, "max-p99-rise", tol.MaxP99Rise, "largest allowed p99 rise against the baseline, as a `fraction`")
 	fs.DurationVar(&tol.P99Slack, "p99-slack", tol.P99Slack, "p99 rises smaller than this `duration` never count as regressions")
@@ -67,9 +69,9 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "picsoak run: --cycle: %v\n", err)
 		return exitConfig
 	}
-	var base *soak.RunReport
+	var base *report.Run
 	if *baseline != "" {
-		if base, err = soak.ReadRunReport(*baseline); err != nil {
+		if base, err = report.ReadRun(*baseline); err != nil {
 			fmt.Fprintf(stderr, "picsoak run: --baseline: %v\n", err)
 			return exitConfig
 		}
@@ -81,17 +83,17 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		logOut = prog // log lines clear the live line instead of running into it
 	}
 	log := newLogger(cfg, logOut)
-	rig, err := newRig(cfg, log, teeObservers(prog))
+	store := &report.Store{Dir: cfg.Daemon.ReportDir, Keep: cfg.Daemon.ReportKeep}
+	rig, err := newRig(cfg, log, resultRoute(nil, store, log, prog))
 	if err != nil {
 		log.Error("cannot set up the target", "err", err)
-		return exitConfig
+		return exitFail
 	}
 	defer rig.close()
 	if err := preflight(ctx, rig.runner.Target); err != nil {
-		fmt.Fprintf(stderr, "picsoak run: target %s unreachable before start: %s\nCheck PICSOAK_TARGET_URL (and that PIC is up).\n", rig.runner.TargetName, soak.NewRedactor(cfg.Target).String(err.Error()))
+		fmt.Fprintf(stderr, "picsoak run: target %s unreachable before start: %s\nCheck PICSOAK_TARGET_URL (and that PIC is up).\n", rig.runner.TargetName, cfg.Redactor.String(err.Error()))
 		return exitUnreachable
 	}
-	store := &soak.ReportStore{Dir: cfg.Daemon.ReportDir, Keep: cfg.Daemon.ReportKeep}
 
 	stop := make(chan struct{})
 	displayDone := make(chan struct{})
@@ -102,7 +104,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		}
 	}()
 	v, _ := buildVersion()
-	run := &soak.RunReport{Version: v, Target: rig.runner.TargetName, Start: time.Now()}
+	run := &report.Run{Version: v, Target: rig.runner.TargetName, Start: time.Now()}
 	code := exitOK
 	for _, k := range kinds {
 		if ctx.Err() != nil {
@@ -111,7 +113,6 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		log.Info("cycle starting", "cycle", k.String(), "target", rig.runner.TargetName)
 		r := rig.runner.Run(ctx, k)
 		run.Results = append(run.Results, r)
-		writeReport(store, log, r)
 		if r.Verdict != soak.VerdictPass {
 			code = exitFail
 		}
@@ -123,7 +124,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		code = exitFail
 	}
 	if base != nil {
-		cmp := soak.Compare(base.Results, run.Results, tol)
+		cmp := report.Compare(base.Results, run.Results, tol)
 		run.Baseline, run.Comparison = *baseline, &cmp
 		if cmp.Regressed() {
 			code = exitFail
@@ -131,7 +132,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	}
 	run.Passed = code == exitOK
 
-	fmt.Fprint(stdout, soak.SummaryMarkdown(run.Results))
+	fmt.Fprint(stdout, report.SummaryMarkdown(run.Results))
 	if run.Comparison != nil {
 		fmt.Fprint(stdout, "\n"+run.Comparison.Markdown(*baseline))
 	}
@@ -146,7 +147,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 		}
 	}
 	if *junitPath != "" {
-		b, err := soak.JUnit(run)
+		b, err := report.JUnit(run)
 		if err == nil {
 			err = os.WriteFile(*junitPath, b, 0o644)
 		}
@@ -170,11 +171,11 @@ func preflight(ctx context.Context, target soak.Target) error {
 	return nil
 }
 
-func chooseKinds(cfg soak.Config, list string) ([]soak.Kind, error) {
+func chooseKinds(cfg config.Config, list string) ([]soak.Kind, error) {
 	if list == "" {
 		var out []soak.Kind
 		for _, k := range soak.Kinds {
-			if cfg.Schedule(k) != soak.ScheduleOff {
+			if !cfg.Plan.Schedule(k).Off() {
 				out = append(out, k)
 			}
 		}

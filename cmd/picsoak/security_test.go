@@ -13,7 +13,11 @@ import (
 	"time"
 
 	"github.com/picsoak/picsoak/e2e"
+	"github.com/picsoak/picsoak/web"
 )
+
+// testToken is the run API token of the tests that start a daemon with one.
+const testToken = "0123456789abcdef-test-token"
 
 // quietEnv is fastEnv with no cycle started, for tests of the HTTP surface alone.
 func quietEnv(t *testing.T, extra ...string) []string {
@@ -48,7 +52,7 @@ func TestWebConfigServesTLSWithBasicAuth(t *testing.T) {
 		{name: "run API with basic auth but no token", method: http.MethodPost, path: "/api/v1/cycles/streams/run",
 			user: w.User, password: w.Password, want: http.StatusUnauthorized},
 		{name: "run API with basic auth and the token beside it", method: http.MethodPost, path: "/api/v1/cycles/streams/run",
-			user: w.User, password: w.Password, header: map[string]string{TokenHeader: testToken}, want: http.StatusAccepted},
+			user: w.User, password: w.Password, header: map[string]string{web.TokenHeader: testToken}, want: http.StatusAccepted},
 	} {
 		method := tc.method
 		if method == "" {

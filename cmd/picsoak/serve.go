@@ -2,22 +2,21 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/picsoak/picsoak/metrics"
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
+	"github.com/picsoak/picsoak/soak/report"
 	"github.com/picsoak/picsoak/web"
 )
 
@@ -38,32 +37,20 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	reg := prometheus.NewRegistry()
 	v, rev := buildVersion()
 	metrics.RegisterRuntime(reg, v, rev)
-	metrics.RegisterShard(reg, cfg.Shard)
+	metrics.RegisterShard(reg, cfg.Plan.Shard)
 	exp := metrics.New(reg)
 
-	rig, err := newRig(cfg, log, exp)
+	store := &report.Store{Dir: cfg.Daemon.ReportDir, Keep: cfg.Daemon.ReportKeep}
+	rig, err := newRig(cfg, log, resultRoute(exp, store, log))
 	if err != nil {
 		log.Error("cannot set up the target", "err", err)
-		return exitConfig
+		return exitFail
 	}
 	defer rig.close()
-	store := &soak.ReportStore{Dir: cfg.Daemon.ReportDir, Keep: cfg.Daemon.ReportKeep}
-	sched, err := soak.NewScheduler(rig.runner, func(r *soak.Result) {
-		if writeReport(store, log, r) != nil {
-			exp.ReportWriteFailed()
-		}
-		// A cycle leaves garbage measured in megabytes and then the daemon idles for
-		// minutes: give it back now, so picsoak's memory stays flat across months of
-		// cycles instead of swaying with the collector's pacing.
-		debug.FreeOSMemory()
-	})
-	if err != nil {
-		log.Error("bad schedule", "err", err)
-		return exitConfig
-	}
+	sched := soak.NewScheduler(rig.runner)
 	restoreLastResults(store, sched, log)
 	for _, st := range sched.Status() {
-		exp.SetPlan(st.Cycle, cfg.MinSuccessRatio(st.Cycle), cfg.TargetRPS(st.Cycle), st.Interval)
+		exp.SetPlan(st.Cycle, cfg.Plan.MinSuccessRatio(st.Cycle), cfg.Plan.TargetRPS(st.Cycle), st.Interval)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Daemon.ListenAddr)
@@ -76,7 +63,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	srv := newHTTPServer(daemonHandler(reg, sched, cfg, &ready, status, log))
 	base := webScheme(cfg.Daemon.WebConfigFile) + "://" + displayAddr(ln.Addr())
 	log.Info("picsoak serving", "metrics", base+"/metrics",
-		"status", base+"/", "target", rig.runner.TargetName, "reports", cfg.Daemon.ReportDir, "version", v, "shard", cfg.Shard.String(),
+		"status", base+"/", "target", rig.runner.TargetName, "reports", cfg.Daemon.ReportDir, "version", v, "shard", cfg.Plan.Shard.String(),
 		"web_config", cfg.Daemon.WebConfigFile, "run_api", cfg.Daemon.APIToken != "")
 
 	schedDone := make(chan struct{})
@@ -90,7 +77,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	return code
 }
 
-func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg soak.Config, ready *atomic.Bool, status http.Handler, log *slog.Logger) http.Handler {
+func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg config.Config, ready *atomic.Bool, status http.Handler, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError,
@@ -104,38 +91,11 @@ func daemonHandler(reg *prometheus.Registry, sched *soak.Scheduler, cfg soak.Con
 		}
 		io.WriteString(w, "ready\n")
 	})
-	mux.HandleFunc("/api/v1/status", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(statusView(sched.Status()))
-	})
+	mux.Handle("/api/v1/status", web.Status(sched.Status))
 	mux.Handle("/reports/", http.StripPrefix("/reports/", http.FileServer(http.Dir(cfg.Daemon.ReportDir))))
 	mux.Handle("/{$}", status)
-	mux.Handle("POST /api/v1/cycles/{cycle}/run", newRunAPI(sched, cfg.Daemon.APIToken, log))
-	return limitBodies(mux)
-}
-
-// cycleView is one cycle in /api/v1/status.
-type cycleView struct {
-	Cycle           string       `json:"cycle"`
-	Schedule        string       `json:"schedule"`
-	Enabled         bool         `json:"enabled"`
-	Running         bool         `json:"running"`
-	Next            *time.Time   `json:"next_run,omitempty"`
-	IntervalSeconds float64      `json:"interval_seconds"`
-	Last            *soak.Result `json:"last,omitempty"`
-}
-
-func statusView(sts []soak.CycleStatus) []cycleView {
-	var out []cycleView
-	for _, s := range sts {
-		v := cycleView{Cycle: s.Cycle.String(), Schedule: s.Schedule, Enabled: s.Enabled, Running: s.Running, IntervalSeconds: s.Interval.Seconds(), Last: s.Last}
-		if !s.Next.IsZero() {
-			next := s.Next
-			v.Next = &next
-		}
-		out = append(out, v)
-	}
-	return out
+	mux.Handle("POST /api/v1/cycles/{cycle}/run", web.NewRunAPI(sched, cfg.Daemon.APIToken, log))
+	return web.LimitBodies(mux)
 }
 
 // displayAddr is addr as a person can open it: a listener on every interface ([::] or

@@ -8,29 +8,37 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"runtime/debug"
+	"slices"
 	"time"
 
+	"github.com/picsoak/picsoak/metrics"
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
+	"github.com/picsoak/picsoak/soak/httptarget"
+	"github.com/picsoak/picsoak/soak/pace"
 	"github.com/picsoak/picsoak/soak/picsim"
+	"github.com/picsoak/picsoak/soak/redact"
+	"github.com/picsoak/picsoak/soak/report"
+	"github.com/picsoak/picsoak/soak/sample"
 )
 
 // loadConfig parses the environment, printing every problem at once on failure.
-func loadConfig(environ []string, stderr io.Writer) (soak.Config, bool) {
-	cfg, err := soak.LoadConfig(environ)
+func loadConfig(environ []string, stderr io.Writer) (config.Config, bool) {
+	cfg, err := config.Load(environ)
 	if err != nil {
 		fmt.Fprintf(stderr, "picsoak: %v\nRun 'picsoak help' for every variable and its default.\n", err)
 		return cfg, false
 	}
-	return cfg.ForShard(), true // every command runs this replica's share of the load
+	return cfg, true
 }
 
 // newLogger logs at cfg's level and format and hides every credential of cfg's target
 // (and of any URL) in every message and value, whoever logs it.
-func newLogger(cfg soak.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.Daemon.LogLevel)) // validated by soak.Config.Validate
-	red := soak.NewRedactor(cfg.Target)
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr { return redactAttr(red, a) }}
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	red := cfg.Redactor
+	opts := &slog.HandlerOptions{Level: cfg.Daemon.LogLevel, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr { return redactAttr(red, a) }}
 	if cfg.Daemon.LogFormat == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
@@ -39,9 +47,9 @@ func newLogger(cfg soak.Config, w io.Writer) *slog.Logger {
 
 // redactAttr hides credentials in a log attribute: the whole value when its key names
 // a credential, the credentials inside it otherwise (errors from net/http quote URLs).
-func redactAttr(red *soak.Redactor, a slog.Attr) slog.Attr {
-	if soak.IsSecretName(a.Key) {
-		return slog.String(a.Key, soak.Redacted)
+func redactAttr(red *redact.Redactor, a slog.Attr) slog.Attr {
+	if redact.IsSecretName(a.Key) {
+		return slog.String(a.Key, redact.Redacted)
 	}
 	switch a.Value.Kind() {
 	case slog.KindString:
@@ -67,15 +75,15 @@ func check(environ []string, stdout, stderr io.Writer) int {
 
 // cpuLatencyPath is where PICSOAK_KEEP_CPUS_AWAKE holds the CPU latency; tests point
 // it elsewhere.
-var cpuLatencyPath = soak.CPULatencyPath
+var cpuLatencyPath = pace.CPULatencyPath
 
 // checkCPUsAwake makes sure PICSOAK_KEEP_CPUS_AWAKE can do what it says before a cycle
 // counts on it; a cycle that still cannot says so in its report.
-func checkCPUsAwake(cfg soak.Config, stderr io.Writer) bool {
-	if !cfg.Daemon.KeepCPUsAwake {
+func checkCPUsAwake(cfg config.Config, stderr io.Writer) bool {
+	if !cfg.Plan.KeepCPUsAwake {
 		return true
 	}
-	awake, err := soak.KeepCPUsAwake(cpuLatencyPath)
+	awake, err := pace.KeepCPUsAwake(cpuLatencyPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "picsoak: invalid configuration:\n  PICSOAK_KEEP_CPUS_AWAKE=true: %v\nGive picsoak write access to %s (run it as root; in a container also pass the device), or set PICSOAK_KEEP_CPUS_AWAKE=false.\n",
 			err, cpuLatencyPath)
@@ -91,11 +99,11 @@ type soakRig struct {
 	close  func()
 }
 
-// newRig builds the target from cfg. With no target URL it starts the PIC simulator on
-// a free loopback port and soaks that.
-func newRig(cfg soak.Config, log *slog.Logger, obs soak.Observer) (*soakRig, error) {
+// newRig builds the runner of cfg, handing its results to obs. With no target
+// configured it starts the PIC simulator on a free loopback port and soaks that.
+func newRig(cfg config.Config, log *slog.Logger, obs soak.Observers) (*soakRig, error) {
 	rig := &soakRig{close: func() {}}
-	if cfg.Target.URL == "" && cfg.Target.TargetsFile == "" {
+	if cfg.Target.Simulated {
 		sim := picsim.New(simSettings(cfg.Sim))
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -103,40 +111,38 @@ func newRig(cfg soak.Config, log *slog.Logger, obs soak.Observer) (*soakRig, err
 		}
 		srv := newHTTPServer(sim.Handler())
 		go srv.Serve(ln)
-		base := "http://" + ln.Addr().String()
-		cfg.Target.URL = base + "/events"
+		base := &url.URL{Scheme: "http", Host: ln.Addr().String(), Path: "/"}
+		cfg.Target.Endpoints = slices.Clone(cfg.Target.Endpoints)
+		cfg.Target.Endpoints[0].URL = base.JoinPath("/events")
 		if cfg.Target.MetricsURL == "" {
-			cfg.Target.MetricsURL = base + "/metrics"
+			cfg.Target.MetricsURL = base.JoinPath("/metrics").String()
 		}
 		rig.close = func() { srv.Close() }
 		log.Info("no PICSOAK_TARGET_URL set: soaking the built-in PIC simulator (its resource figures are picsoak's own process)",
-			"target", cfg.Target.URL, "control", base+"/control", "latency", cfg.Sim.Latency.String(), "jitter", cfg.Sim.Jitter.String(), "error_ratio", cfg.Sim.ErrorRatio)
+			"target", cfg.Target.Endpoints[0].URL.String(), "control", base.JoinPath("/control").String(), "latency", cfg.Sim.Latency.String(), "jitter", cfg.Sim.Jitter.String(), "error_ratio", cfg.Sim.ErrorRatio)
 	}
 	if cfg.Target.InsecureSkipVerify {
 		log.Warn("PICSOAK_TARGET_INSECURE_SKIP_VERIFY is set: PIC's TLS certificate is not verified, so anyone on the path can pose as PIC",
-			"target", soak.RedactURL(cfg.Target.URL))
+			"target", cfg.Target.Name())
 	}
 	v, _ := buildVersion()
-	target, err := soak.NewHTTPTarget(cfg.Target, cfg.MaxConcurrency(), "picsoak/"+v)
-	if err != nil {
-		rig.close()
-		return nil, err
-	}
+	target := httptarget.New(cfg.Target, cfg.Plan.MaxConcurrency(), "picsoak/"+v)
 	prev := rig.close
 	rig.close = func() { target.CloseIdleConnections(); prev() }
 
-	var samplers soak.MultiSampler
+	var samplers sample.Multi
 	if cfg.Target.MetricsURL != "" {
-		samplers = append(samplers, &soak.MetricsSampler{URL: cfg.Target.MetricsURL, Client: &http.Client{Timeout: 5 * time.Second}})
+		samplers = append(samplers, &sample.Metrics{URL: cfg.Target.MetricsURL, Client: &http.Client{Timeout: 5 * time.Second}})
 	}
 	if cfg.Target.PID > 0 {
-		samplers = append(samplers, &soak.ProcSampler{PID: cfg.Target.PID})
+		samplers = append(samplers, &sample.Proc{PID: cfg.Target.PID})
 	}
 	rig.runner = &soak.Runner{
-		Config:         cfg,
+		Plan:           cfg.Plan,
 		Target:         target,
-		TargetName:     target.Name(),
-		Observer:       obs,
+		TargetName:     cfg.Target.Name(),
+		Observers:      obs,
+		Redactor:       cfg.Redactor,
 		CPULatencyPath: cpuLatencyPath,
 	}
 	if len(samplers) > 0 {
@@ -145,13 +151,30 @@ func newRig(cfg soak.Config, log *slog.Logger, obs soak.Observer) (*soakRig, err
 	return rig, nil
 }
 
-func simSettings(c soak.SimConfig) picsim.Settings {
+func simSettings(c config.Sim) picsim.Settings {
 	return picsim.Settings{Latency: c.Latency, Jitter: c.Jitter, ErrorRatio: c.ErrorRatio}
 }
 
-// writeReport stores r and logs one line about it; the error is returned for counting.
-func writeReport(store *soak.ReportStore, log *slog.Logger, r *soak.Result) error {
-	path, err := store.Write(r)
+// resultRoute is where every finished cycle's result goes, in order, the same for
+// serve and run: exp exports it (nil: no metrics), the report store keeps it and the
+// log says so, and the memory the cycle used is given back; extra observers (run's
+// progress display) follow.
+func resultRoute(exp *metrics.Exporter, store *report.Store, log *slog.Logger, extra ...soak.Observer) soak.Observers {
+	var route soak.Observers
+	if exp != nil {
+		route = append(route, exp)
+	}
+	route = append(route, &report.Writer{Store: store, Written: func(r *soak.Result, path string, err error) {
+		logCycle(log, r, path, err)
+		if err != nil && exp != nil {
+			exp.ReportWriteFailed()
+		}
+	}}, releaseMemory{})
+	return append(route, extra...)
+}
+
+// logCycle logs one line about a finished cycle and where its report went.
+func logCycle(log *slog.Logger, r *soak.Result, path string, err error) {
 	attrs := []any{
 		"cycle", r.Cycle.String(), "verdict", string(r.Verdict), "requests", r.Requests.Total(),
 		"success_ratio", r.SuccessRatio, "throughput_rps", r.ThroughputRPS,
@@ -163,11 +186,17 @@ func writeReport(store *soak.ReportStore, log *slog.Logger, r *soak.Result) erro
 	}
 	if err != nil {
 		log.Error("cycle finished but its report could not be written", append(attrs, "err", err)...)
-		return err
+		return
 	}
 	log.Info("cycle finished", append(attrs, "report", path)...)
-	return nil
 }
+
+// releaseMemory gives a finished cycle's memory back to the OS: a cycle leaves garbage
+// measured in megabytes and then the daemon idles for minutes, so picsoak's memory
+// stays flat across months of cycles instead of swaying with the collector's pacing.
+type releaseMemory struct{ soak.NopObserver }
+
+func (releaseMemory) CycleFinished(*soak.Result) { debug.FreeOSMemory() }
 
 func simulate(ctx context.Context, environ []string, stderr io.Writer) int {
 	cfg, ok := loadConfig(environ, stderr)

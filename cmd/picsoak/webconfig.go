@@ -8,19 +8,19 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/picsoak/picsoak/soak/config"
+	"github.com/picsoak/picsoak/soak/redact"
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/picsoak/picsoak/soak"
 )
 
 // checkWebConfig validates PICSOAK_WEB_CONFIG_FILE (its YAML, bcrypt hashes,
 // certificate and key) the way exporter-toolkit will read it, so a bad file stops the
 // daemon at start-up with exit 2 instead of failing every scrape later.
-func checkWebConfig(cfg soak.Config, stderr io.Writer) bool {
+func checkWebConfig(cfg config.Config, stderr io.Writer) bool {
 	if err := web.Validate(cfg.Daemon.WebConfigFile); err != nil {
 		fmt.Fprintf(stderr, "picsoak: invalid configuration:\n  PICSOAK_WEB_CONFIG_FILE=%q: %v\nSee https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md for the format.\n",
-			cfg.Daemon.WebConfigFile, soak.RedactText(err.Error()))
+			cfg.Daemon.WebConfigFile, redact.Text(err.Error()))
 		return false
 	}
 	return true

@@ -1,0 +1,18 @@
+package soak
+
+// What the engine's external tests (package soak_test, which run cycles against a
+// real HTTP PIC) read of its internals.
+
+var CPUBound = cpuBound
+
+const (
+	CPUBoundShare    = cpuBoundShare
+	DegradedP99Ratio = degradedP99Ratio
+	StarvedBelow     = starvedBelow
+)
+
+var Interval = interval
+
+// EnqueueScheduled asks for a run of kind as its schedule would: after this shard's
+// part of the schedule jitter.
+func (s *Scheduler) EnqueueScheduled(kind Kind) bool { return s.enqueue(kind, s.offset) }

@@ -1,0 +1,234 @@
+package httptarget
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
+)
+
+// rawServer answers every request on a connection with reply, allocating nothing per
+// request itself, so that benchmarks count only the client's allocations.
+func rawServer(t testing.TB, reply string, closeAfterReply bool) string {
+	replyBytes := []byte(reply)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for readRequest(br) {
+					if _, err := conn.Write(replyBytes); err != nil || closeAfterReply {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/events?x=1"
+}
+
+func TestWireSenderAllocatesNothingPerRequest(t *testing.T) {
+	url := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+	sender := newTestTarget(t, url, nil).NewSender(-1)
+	ctx := context.Background()
+	sender.Send(ctx) // dial once
+	allocs := testing.AllocsPerRun(200, func() {
+		if o, err := sender.Send(ctx); o != soak.OutcomeOK {
+			t.Fatalf("got %s (%v), want ok", o, err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Send allocates %v times per request, want 0", allocs)
+	}
+}
+
+func TestReadResponseBodies(t *testing.T) {
+	tests := []struct {
+		name      string
+		reply     string
+		maxBody   int64
+		status    int
+		keepAlive bool
+		err       string
+		rest      string // what must be left unread: the next reply
+	}{
+		{"content length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloNEXT", 100, 200, true, "", "NEXT"},
+		{"chunked with trailer", "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\nNEXT", 100, 201, true, "", "NEXT"},
+		{"connection close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 100, 200, false, "", ""},
+		{"HTTP/1.0 defaults to close", "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 100, 200, false, "", ""},
+		{"HTTP/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\nNEXT", 100, 200, true, "", "NEXT"},
+		{"no length reads to close", "HTTP/1.1 200 OK\r\n\r\nall of it", 100, 200, false, "", ""},
+		{"204 has no body", "HTTP/1.1 204 No Content\r\n\r\nNEXT", 100, 204, true, "", "NEXT"},
+		{"body over the cap", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n" + strings.Repeat("x", 50), 10, 200, false, errBodyTooLarge.Error(), ""},
+		{"chunked over the cap", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n" + strings.Repeat("x", 32) + "\r\n0\r\n\r\n", 10, 200, false, errBodyTooLarge.Error(), ""},
+		{"truncated body", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", 100, 200, true, "unexpected EOF", ""},
+		{"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"bad status", "HTTP/1.1 2x0 OK\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"names and values in any case, tabs around values", "HTTP/1.1 200 OK\r\ncontent-LENGTH:\t2 \r\nCONNECTION: Close\r\n\r\nok", 100, 200, false, "", ""},
+		{"chunked in upper case", "HTTP/1.1 200 OK\r\nTRANSFER-ENCODING: Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nNEXT", 100, 200, true, "", "NEXT"},
+		{"signed length", "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", 100, 0, false, "malformed HTTP response", ""},
+		{"length that would overflow", "HTTP/1.1 200 OK\r\nContent-Length: 9999999999999999999\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"empty length", "HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			br := bufio.NewReader(strings.NewReader(tt.reply))
+			status, keepAlive, err := readResponse(br, false, tt.maxBody, nil)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got error %v, want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || status != tt.status || keepAlive != tt.keepAlive {
+				t.Fatalf("got %d keep-alive %v err %v, want %d keep-alive %v", status, keepAlive, err, tt.status, tt.keepAlive)
+			}
+			rest, _ := br.Peek(br.Buffered())
+			if string(rest) != tt.rest {
+				t.Errorf("left %q unread, want %q", rest, tt.rest)
+			}
+		})
+	}
+}
+
+// A server that closes kept-alive connections between requests must not turn into
+// errors: the request is retried once on a fresh connection.
+func TestWireSenderRetriesStaleConnection(t *testing.T) {
+	// The server closes every connection after its reply without saying so.
+	url := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true)
+	sender := newTestTarget(t, url, nil).NewSender(-1)
+	for i := range 20 {
+		if o, err := sender.Send(context.Background()); o != soak.OutcomeOK {
+			t.Fatalf("request %d: got %s (%v), want ok", i, o, err)
+		}
+	}
+}
+
+func BenchmarkWireSend(b *testing.B) {
+	url := rawServer(b, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+	sender := newTestTarget(b, url, nil).NewSender(-1)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if o, err := sender.Send(ctx); o != soak.OutcomeOK {
+			b.Fatalf("got %s (%v), want ok", o, err)
+		}
+	}
+}
+
+// A request larger than the socket buffers cannot be written inside the wait for the
+// reply; the rest must go out the ordinary way, complete and in order.
+func TestReplySourceFinishesAWriteTheBuffersCannotHold(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	conn.(*net.TCPConn).SetWriteBuffer(64 << 10)
+	peer.(*net.TCPConn).SetReadBuffer(64 << 10)
+
+	request := make([]byte, 4<<20) // far more than both buffers hold
+	for i := range request {
+		request[i] = byte(i % 251)
+	}
+	var src replySource
+	src.reset(conn)
+	stalled := make(chan struct{})
+	src.onStall = func() { close(stalled) }
+	if err := src.send(request, false); err != nil {
+		t.Fatal(err)
+	}
+	received := make(chan []byte, 1)
+	go func() {
+		<-stalled // the peer reads nothing until the raw write stopped at a full buffer
+		got, _ := io.ReadAll(io.LimitReader(peer, int64(len(request))))
+		received <- got
+		peer.Write([]byte("reply"))
+	}()
+	buf := make([]byte, 64)
+	n, err := src.Read(buf)
+	if err != nil || string(buf[:n]) != "reply" {
+		t.Fatalf("Read = %q, %v; want the reply", buf[:n], err)
+	}
+	if got := <-received; !bytes.Equal(got, request) {
+		t.Errorf("peer received %d bytes, want the %d-byte request intact", len(got), len(request))
+	}
+	if !src.wrote {
+		t.Error("wrote = false after the request went out")
+	}
+}
+
+// A kept-alive connection keeps its deadline across requests (within 1/64 of the
+// timeout); a request on it must still time out, and never before its own timeout,
+// however long the connection has been in use.
+func TestWireSenderTimesOutOnAReusedConnection(t *testing.T) {
+	stall := make(chan struct{})
+	url := faultServer(t, func(conn net.Conn, br *bufio.Reader) {
+		for readRequest(br) {
+			select {
+			case <-stall:
+				br.ReadByte() // no reply: wait until the cleanup closes the connection
+				return
+			default:
+				conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			}
+		}
+	})
+	const timeout = 200 * time.Millisecond
+	sender := newTestTarget(t, url, func(c *config.Target) { c.Timeout = timeout }).NewSender(-1)
+	// Use the connection for longer than the timeout, so that a deadline kept from its
+	// first request would cut the last one short.
+	for first := time.Now(); time.Since(first) < 2*timeout; {
+		if o, err := sender.Send(context.Background()); o != soak.OutcomeOK {
+			t.Fatalf("got %s (%v), want ok", o, err)
+		}
+	}
+	close(stall)
+	start := time.Now()
+	o, err := sender.Send(context.Background())
+	if elapsed := time.Since(start); o != soak.OutcomeTimeout || elapsed < timeout {
+		t.Fatalf("unanswered request on a reused connection: got %s (%v) after %v, want %s after at least %v", o, err, elapsed, soak.OutcomeTimeout, timeout)
+	}
+}
+
+// BenchmarkReadResponse parses nginx's reply to the bench's request.
+func BenchmarkReadResponse(b *testing.B) {
+	reply := "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Fri, 27 Nov 2026 05:40:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
+	sr := strings.NewReader(reply)
+	br := bufio.NewReaderSize(sr, 16<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		sr.Reset(reply)
+		br.Reset(sr)
+		if _, _, err := readResponse(br, false, 1<<20, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

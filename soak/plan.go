@@ -1,0 +1,149 @@
+package soak
+
+import (
+	"math"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Plan is everything the engine runs: every cycle's spec and the settings they share,
+// parsed and validated (soak/config builds it), with this replica's share of the load
+// already applied.
+type Plan struct {
+	Sustained SustainedSpec
+	Burst     BurstSpec
+	Streams   StreamsSpec
+	Capacity  CapacitySpec
+
+	// CycleTimeout is the deadline of one cycle; SettleTime the wait after it before
+	// PIC's "after" resource sample.
+	CycleTimeout time.Duration
+	SettleTime   time.Duration
+	// EnterpriseTargetRPS is the capacity goal results are compared with (req/s).
+	EnterpriseTargetRPS float64
+	// KeepCPUsAwake holds idle CPUs' wake-up latency at 0 while a cycle sends.
+	KeepCPUsAwake bool
+	// Shard is this replica's place among those sharing the load; ScheduleJitter
+	// spreads their starts (Shard.Offset).
+	Shard          Shard
+	ScheduleJitter time.Duration
+}
+
+// Schedule is when a cycle runs: a cron schedule, or none when the cycle is off.
+type Schedule struct {
+	Spec string        // as configured, e.g. "@every 10m" or "off"
+	Cron cron.Schedule // nil when off
+}
+
+// Off says the cycle does not run on its own.
+func (s Schedule) Off() bool { return s.Cron == nil }
+
+// SustainedSpec is the constant-arrival-rate cycle (seed test 1.1).
+type SustainedSpec struct {
+	Schedule        Schedule
+	Duration        time.Duration
+	Rate            float64 // req/s, kept whatever PIC's latency
+	Workers         int     // most requests in flight
+	MinSuccessRatio float64
+}
+
+// BurstSpec is the spike cycle (seed test 1.2): Count bursts of Size requests, each
+// as fast as Workers allow, Cooldown between them.
+type BurstSpec struct {
+	Schedule        Schedule
+	Count, Size     int
+	Workers         int
+	Cooldown        time.Duration
+	MinSuccessRatio float64
+}
+
+// StreamsSpec is the independent sequential streams cycle (seed test 1.3): Count
+// streams of Requests requests each, one after another.
+type StreamsSpec struct {
+	Schedule        Schedule
+	Count, Requests int
+	MinSuccessRatio float64
+}
+
+// CapacitySpec is the stepped-rate cycle that looks for PIC's knee (the seed's
+// "achievement rate"): each step is an open-model run at a constant rate, one step
+// higher than the last, until a step misses the SLO (MinSuccessRatio, MaxP99) or the
+// ceiling MaxRate is reached.
+type CapacitySpec struct {
+	Schedule                     Schedule
+	StartRate, StepRate, MaxRate float64 // req/s
+	StepDuration                 time.Duration
+	Workers                      int
+	MinSuccessRatio              float64
+	MaxP99                       time.Duration
+}
+
+// MaxCapacitySteps bounds the steps of a capacity cycle, and so the step label of
+// its per-step metrics.
+const MaxCapacitySteps = 100
+
+// StepCount is how many steps the spec makes: from StartRate up by StepRate, with
+// MaxRate as the last. It is 0 for an invalid spec and MaxCapacitySteps+1 for any
+// count above MaxCapacitySteps.
+func (c CapacitySpec) StepCount() int {
+	if !(c.StartRate > 0 && c.StepRate > 0 && c.MaxRate >= c.StartRate) {
+		return 0
+	}
+	// The tolerance keeps a ceiling that is on the grid from adding a step of its own.
+	n := math.Ceil((c.MaxRate-c.StartRate)/c.StepRate-1e-9) + 1
+	return int(min(n, MaxCapacitySteps+1))
+}
+
+// StepRates is the offered rate of every step, in order, at most MaxCapacitySteps+1.
+func (c CapacitySpec) StepRates() []float64 {
+	out := make([]float64, c.StepCount())
+	for i := range out {
+		out[i] = min(c.StartRate+float64(i)*c.StepRate, c.MaxRate)
+	}
+	return out
+}
+
+// Schedule returns kind's schedule.
+func (p *Plan) Schedule(kind Kind) Schedule {
+	switch kind {
+	case Sustained:
+		return p.Sustained.Schedule
+	case Burst:
+		return p.Burst.Schedule
+	case Capacity:
+		return p.Capacity.Schedule
+	}
+	return p.Streams.Schedule
+}
+
+// MinSuccessRatio returns kind's pass threshold of the success ratio.
+func (p *Plan) MinSuccessRatio(kind Kind) float64 {
+	switch kind {
+	case Sustained:
+		return p.Sustained.MinSuccessRatio
+	case Burst:
+		return p.Burst.MinSuccessRatio
+	case Capacity:
+		return p.Capacity.MinSuccessRatio
+	}
+	return p.Streams.MinSuccessRatio
+}
+
+// TargetRPS is the arrival rate kind aims for: the sustained rate, the capacity
+// search's ceiling, 0 for the closed-loop cycles.
+func (p *Plan) TargetRPS(kind Kind) float64 {
+	switch kind {
+	case Sustained:
+		return p.Sustained.Rate
+	case Capacity:
+		return p.Capacity.MaxRate
+	}
+	return 0
+}
+
+// MaxConcurrency is the most requests any cycle has in flight, which sizes the
+// connection pool.
+func (p *Plan) MaxConcurrency() int {
+	return max(p.Sustained.Workers, p.Burst.Workers, p.Streams.Count, p.Capacity.Workers)
+}
