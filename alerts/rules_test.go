@@ -15,8 +15,8 @@ import (
 const (
 	rulesFile   = "picsoak.rules.yml"
 	testsFile   = "picsoak.rules.test.yml"
-	runbookFile = "../README.md"
-	runbookBase = "https://github.com/picsoak/picsoak/blob/main/README.md#"
+	runbookFile = "../docs/runbook.md"
+	runbookBase = "https://github.com/picsoak/picsoak/blob/main/docs/runbook.md#"
 )
 
 func TestPromtoolCheckRules(t *testing.T) {
@@ -146,8 +146,8 @@ func TestAlertsAreAnnotated(t *testing.T) {
 	}
 }
 
-// TestRunbookCoversEveryAlert: the README's "## Runbook" has one "### <AlertName>"
-// section per alert, which is what the runbook_url anchors point at.
+// TestRunbookCoversEveryAlert: the "## Runbook" section of docs/runbook.md has one
+// "### <AlertName>" section per alert, which is what the runbook_url anchors point at.
 func TestRunbookCoversEveryAlert(t *testing.T) {
 	b, err := os.ReadFile(runbookFile)
 	if err != nil {

@@ -20,7 +20,7 @@ fi
 
 bin="$PWD/bench/.bin"
 mkdir -p "$bin"
-# The peers, at the versions the README's table was measured with. Newer fortio
+# The peers, at the versions docs/performance.md's tables were measured with. Newer fortio
 # releases need a module the module proxy here refuses.
 [ -x "$bin/fortio" ] || GOBIN="$bin" GOFLAGS= go install fortio.org/fortio@v1.68.2
 [ -x "$bin/vegeta" ] || GOBIN="$bin" GOFLAGS= go install github.com/tsenart/vegeta/v12@v12.13.0

@@ -99,7 +99,7 @@ func overview() *dashboard.DashboardBuilder {
 				{Id: "custom.drawStyle", Value: "bars"},
 			})).
 		WithPanel(timeSeries(22, "p99: latency vs service time (sustained, capacity)",
-			"p99 of each open-model cycle's last complete run counted from each request's intended start (picsoak_cycle_latency_seconds, what the alerts use) and from its actual send (picsoak_cycle_service_time_seconds, dashed; what fortio and k6 report). A gap between them is time due requests waited for picsoak: busy workers (see Late requests), or a generator CPU that was halted or taken by the host (README \"Performance\", PICSOAK_KEEP_CPUS_AWAKE). With several instances, the worst of them.",
+			"p99 of each open-model cycle's last complete run counted from each request's intended start (picsoak_cycle_latency_seconds, what the alerts use) and from its actual send (picsoak_cycle_service_time_seconds, dashed; what fortio and k6 report). A gap between them is time due requests waited for picsoak: busy workers (see Late requests), or a generator CPU that was halted or taken by the host (docs/performance.md, PICSOAK_KEEP_CPUS_AWAKE). With several instances, the worst of them.",
 			"s", 24, 8,
 			query("A", `max by (cycle) (picsoak_cycle_latency_seconds{quantile="0.99",cycle=~"sustained|capacity",`+sel+`})`, "{{cycle}} latency p99"),
 			query("B", `max by (cycle) (picsoak_cycle_service_time_seconds{quantile="0.99",`+sel+`})`, "{{cycle}} service time p99")).

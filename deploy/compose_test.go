@@ -267,14 +267,17 @@ func nonRoot(user string) bool {
 	return u != "" && u != "root" && u != "0"
 }
 
-// TestReadmePortsMatchCompose keeps the README's port table honest.
-func TestReadmePortsMatchCompose(t *testing.T) {
+// deployDoc is the page that documents the docker-compose set-up and its ports.
+const deployDoc = "docs/deploy.md"
+
+// TestDeployDocPortsMatchCompose keeps the port table of docs/deploy.md honest.
+func TestDeployDocPortsMatchCompose(t *testing.T) {
 	p := loadCompose(t, repoRoot)
 	got := map[string]string{}
 	for name, s := range p.Services {
 		for _, port := range s.Ports {
 			if port.HostIP != "127.0.0.1" {
-				t.Errorf("%s: got port %s published on %q, want 127.0.0.1 as the README says", name, port.Published, port.HostIP)
+				t.Errorf("%s: got port %s published on %q, want 127.0.0.1 as %s says", name, port.Published, port.HostIP, deployDoc)
 			}
 			if port.Published != strconv.Itoa(int(port.Target)) {
 				t.Errorf("%s: got host port %s for container port %d, want the same number", name, port.Published, port.Target)
@@ -282,13 +285,13 @@ func TestReadmePortsMatchCompose(t *testing.T) {
 			got[name] += port.Published
 		}
 	}
-	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	doc, err := os.ReadFile(filepath.Join(repoRoot, deployDoc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, found := strings.Cut(string(readme), "\n## Deploying with docker-compose\n")
+	_, section, found := strings.Cut(string(doc), "\n## docker-compose\n")
 	if !found {
-		t.Fatal("README.md: got no \"## Deploying with docker-compose\" section, want one")
+		t.Fatalf("%s: got no \"## docker-compose\" section, want one", deployDoc)
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	raw := []byte(section)
@@ -301,16 +304,16 @@ func TestReadmePortsMatchCompose(t *testing.T) {
 		}
 	}
 	if len(want) != len(wantServices) {
-		t.Errorf("README.md: got port rows for %v, want one per service %v", want, wantServices)
+		t.Errorf("%s: got port rows for %v, want one per service %v", deployDoc, want, wantServices)
 	}
 	for name, port := range want {
 		if got[name] != port {
-			t.Errorf("%s: got compose port %q, want %q as README.md documents", name, got[name], port)
+			t.Errorf("%s: got compose port %q, want %q as %s documents", name, got[name], port, deployDoc)
 		}
 	}
 	for name, port := range got {
 		if want[name] != port {
-			t.Errorf("%s: got compose port %q, want README.md to document it (it says %q)", name, port, want[name])
+			t.Errorf("%s: got compose port %q, want %s to document it (it says %q)", name, port, deployDoc, want[name])
 		}
 	}
 }

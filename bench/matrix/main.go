@@ -1,7 +1,7 @@
 // Command matrix measures picsoak against nginx next to wrk, fortio and vegeta, all in
 // one run so the ratios hold however busy or fast the machine is, and checks the
 // performance goals of issue 4. bench/run.sh installs the peers and starts it; see
-// README "Performance".
+// docs/performance.md.
 //
 // nginx runs on core 1 and every generator on core 0, one at a time.
 package main
