@@ -2,15 +2,21 @@ package main
 
 import (
 	"encoding/xml"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/picsoak/picsoak/soak"
 	"github.com/picsoak/picsoak/soak/report"
+	"golang.org/x/sys/unix"
 )
 
 // junitDoc is the JUnit XML that CI systems read, decoded independently of soak's types.
@@ -177,5 +183,69 @@ func TestProgressLine(t *testing.T) {
 	want := "picsoak run: sustained (1/3)   2.5s  1234 requests  100 req/s  5 errors"
 	if got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// countOpens watches path and returns a function that reports how often any process
+// has opened it since: the kernel queues an inotify event per open as it happens.
+func countOpens(t *testing.T, path string) func() int {
+	t.Helper()
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if _, err := unix.InotifyAddWatch(fd, path, unix.IN_OPEN); err != nil {
+		t.Fatal(err)
+	}
+	return func() int {
+		opens := 0
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := unix.Read(fd, buf)
+			if err != nil || n <= 0 {
+				return opens // EAGAIN: every queued event read
+			}
+			for off := 0; off+unix.SizeofInotifyEvent <= n; {
+				ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+				if ev.Mask&unix.IN_OPEN != 0 {
+					opens++
+				}
+				off += unix.SizeofInotifyEvent + int(ev.Len)
+			}
+		}
+	}
+}
+
+// A three-cycle run with a targets file reads it, and its body file, once: the
+// configuration is parsed at start and nothing downstream opens it again.
+func TestRunReadsTheTargetsFileOnce(t *testing.T) {
+	var posts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if b, _ := io.ReadAll(r.Body); string(b) == `{"event":1}` {
+			posts.Add(1)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	for name, content := range map[string]string{"event.json": `{"event":1}`, "targets.txt": "POST " + srv.URL + "/events\n@event.json\n\nGET " + srv.URL + "/health\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bodyOpens := countOpens(t, filepath.Join(dir, "event.json"))
+	targetsOpens := countOpens(t, filepath.Join(dir, "targets.txt"))
+	r := runBinary(t, fastEnv(t, "PICSOAK_TARGETS_FILE="+filepath.Join(dir, "targets.txt")), "run", "--cycle", "sustained,burst,streams", "--progress", "off")
+	if r.code != 0 {
+		t.Fatalf("run exit %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	if got, want := targetsOpens(), 1; got != want {
+		t.Errorf("targets file opened %d times, want %d", got, want)
+	}
+	if got, want := bodyOpens(), 1; got != want {
+		t.Errorf("body file opened %d times, want %d", got, want)
+	}
+	if posts.Load() == 0 {
+		t.Error("PIC got no POST with the body file's content")
 	}
 }
