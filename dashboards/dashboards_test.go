@@ -26,6 +26,7 @@ import (
 
 	"github.com/picsoak/picsoak/metrics"
 	"github.com/picsoak/picsoak/soak"
+	"github.com/picsoak/picsoak/soak/config"
 )
 
 var update = flag.Bool("update", false, "rewrite the committed dashboard JSON from the generator")
@@ -467,14 +468,18 @@ func metricNames(expr string) []string {
 func exportedSeries(t *testing.T) map[string]bool {
 	t.Helper()
 	reg := promclient.NewRegistry()
-	e := metrics.New(reg)
+	cfg, err := config.Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := metrics.New(reg, cfg.Plan)
 	metrics.RegisterRuntime(reg, "test", "test")
 	for _, r := range syntheticResults() {
-		e.SetPlan(r.Cycle, r.MinSuccessRatio, r.TargetRPS, 10*time.Minute)
+		e.SetInterval(r.Cycle, 10*time.Minute)
 		e.CycleFinished(r)
 	}
 	e.LateRequest(soak.Sustained)
-	e.ObserveRequest(soak.Sustained, soak.Outcomes[0], time.Millisecond)
+	e.ObserveRequest(soak.Sustained, soak.Reply{Status: 200}, time.Millisecond)
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

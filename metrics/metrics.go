@@ -4,8 +4,10 @@ package metrics
 
 import (
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,13 +22,30 @@ const namespace = "picsoak"
 // which dashboards and alert rules use because every Prometheus keeps them.
 var RequestDurationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
+// Buckets are RequestDurationBuckets with the latency SLO's threshold among them, so
+// the share of requests within it is a bucket's count, exact.
+func Buckets(sloThreshold time.Duration) []float64 {
+	b := slices.Clone(RequestDurationBuckets)
+	if t := sloThreshold.Seconds(); t > 0 && !slices.Contains(b, t) {
+		b = append(b, t)
+		slices.Sort(b)
+	}
+	return b
+}
+
 // Exporter implements soak.Observer and exports every picsoak metric.
 type Exporter struct {
-	// Per-request series are resolved once, so the hot path is an atomic add with no
+	// Per-request series are resolved once (by cycle, endpoint and outcome; by
+	// status the first time it is seen), so the hot path is an atomic add with no
 	// label lookup.
-	requests [len(soak.Kinds)][len(soak.Outcomes)]prometheus.Counter
-	duration [len(soak.Kinds)]prometheus.Observer
-	late     [len(soak.Kinds)]prometheus.Counter
+	requests  [len(soak.Kinds)][][len(soak.Outcomes)]prometheus.Counter
+	duration  [len(soak.Kinds)][]prometheus.Observer
+	responses [len(soak.Kinds)][]*statusCounters
+	late      [len(soak.Kinds)]prometheus.Counter
+	endpoints []string
+	respVec   *prometheus.CounterVec
+
+	thresholdBound, thresholdMet *prometheus.GaugeVec
 
 	cycles       *prometheus.CounterVec
 	skipped      *prometheus.CounterVec
@@ -61,15 +80,22 @@ type Exporter struct {
 	serviceTime *lastLatency
 }
 
-// New registers picsoak's metrics on reg and returns the exporter that feeds them.
-func New(reg prometheus.Registerer) *Exporter {
+// statusCounters are one cycle's and endpoint's responses by status (0: none).
+type statusCounters [1000]atomic.Pointer[prometheus.Counter]
+
+// New registers picsoak's metrics on reg, exports what plan configures (every
+// threshold, the SLO, the target rates) and returns the exporter that feeds the rest.
+func New(reg prometheus.Registerer, plan soak.Plan) *Exporter {
 	f := factory{reg}
 	cycle := []string{"cycle"}
 	e := &Exporter{
-		cycles:       f.counterVec("cycles_total", "Finished cycles by verdict (pass, fail, aborted).", "cycle", "verdict"),
-		skipped:      f.counterVec("cycles_skipped_total", "Cycle runs skipped because the same cycle was still waiting or running.", cycle...),
-		reportErrors: f.counter("report_write_errors_total", "Cycle reports that could not be written."),
-		inProgress:   f.gaugeVec("cycle_in_progress", "1 while the cycle runs.", cycle...),
+		endpoints:      plan.Endpoints,
+		thresholdBound: f.gaugeVec("cycle_threshold", "Bound of each configured threshold of the cycle, in base units (seconds, ratio, req/s): NAME OP VALUE of PICSOAK_<CYCLE>_THRESHOLDS and MIN_SUCCESS_RATIO.", "cycle", "metric", "op"),
+		thresholdMet:   f.gaugeVec("cycle_threshold_met", "1 if the last finished cycle held the threshold, else 0.", "cycle", "metric", "op"),
+		cycles:         f.counterVec("cycles_total", "Finished cycles by verdict (pass, fail, aborted).", "cycle", "verdict"),
+		skipped:        f.counterVec("cycles_skipped_total", "Cycle runs skipped because the same cycle was still waiting or running.", cycle...),
+		reportErrors:   f.counter("report_write_errors_total", "Cycle reports that could not be written."),
+		inProgress:     f.gaugeVec("cycle_in_progress", "1 while the cycle runs.", cycle...),
 
 		successRatio:      f.gaugeVec("cycle_success_ratio", "Share of the last finished cycle's requests that were ok.", cycle...),
 		minSuccessRatio:   f.gaugeVec("cycle_min_success_ratio", "Configured pass threshold of the success ratio.", cycle...),
@@ -119,24 +145,39 @@ func New(reg prometheus.Registerer) *Exporter {
 		serviceTime: &lastLatency{desc: prometheus.NewDesc(namespace+"_cycle_service_time_seconds",
 			"Service time quantiles of the last finished open-model cycle (sustained, capacity): from each request's actual send, as fortio and k6 count latency. Latency minus service time is time requests waited for picsoak.", cycle, nil), last: map[soak.Kind]soak.LatencySummary{}},
 	}
-	requests := f.counterVec("requests_total", "Requests sent to PIC, by how they ended.", "cycle", "outcome")
+	requests := f.counterVec("requests_total", "Requests sent to PIC, by how they ended.", "cycle", "endpoint", "outcome")
+	e.respVec = f.counterVec("responses_total", "Requests sent to PIC by the HTTP status of its reply; code is none when no reply came.", "cycle", "endpoint", "code")
 	late := f.counterVec("generator_late_requests_total", "Requests that started late because every worker was busy.", cycle...)
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace:                       namespace,
 		Name:                            "request_duration_seconds",
-		Help:                            "Request latency; in the sustained cycle counted from each request's intended start.",
-		Buckets:                         RequestDurationBuckets,
+		Help:                            "Request latency; in the open-model cycles counted from each request's intended start.",
+		Buckets:                         Buckets(plan.SLO.LatencyThreshold),
 		NativeHistogramBucketFactor:     1.1,
 		NativeHistogramMaxBucketNumber:  160,
 		NativeHistogramMinResetDuration: time.Hour,
-	}, cycle)
+	}, []string{"cycle", "endpoint"})
 	reg.MustRegister(duration, e.latency, e.serviceTime)
+	registerSLO(f, plan.SLO)
+	if len(e.endpoints) == 0 {
+		e.endpoints = []string{"default"}
+	}
 	for _, k := range soak.Kinds {
-		for _, o := range soak.Outcomes {
-			e.requests[k][o] = requests.WithLabelValues(k.String(), o.String())
+		for _, ep := range e.endpoints {
+			var byOutcome [len(soak.Outcomes)]prometheus.Counter
+			for _, o := range soak.Outcomes {
+				byOutcome[o] = requests.WithLabelValues(k.String(), ep, o.String())
+			}
+			e.requests[k] = append(e.requests[k], byOutcome)
+			e.duration[k] = append(e.duration[k], duration.WithLabelValues(k.String(), ep))
+			e.responses[k] = append(e.responses[k], new(statusCounters))
 		}
-		e.duration[k] = duration.WithLabelValues(k.String())
 		e.late[k] = late.WithLabelValues(k.String())
+		e.minSuccessRatio.WithLabelValues(k.String()).Set(plan.MinSuccessRatio(k))
+		e.targetRPS.WithLabelValues(k.String()).Set(plan.TargetRPS(k))
+		for _, t := range plan.Thresholds(k) {
+			e.thresholdBound.WithLabelValues(k.String(), t.Metric, t.Op).Set(t.Bound)
+		}
 		e.skipped.WithLabelValues(k.String())
 		e.inProgress.WithLabelValues(k.String())
 		// Zero series exist from the start, so rate() and increase() see the first one.
@@ -145,6 +186,29 @@ func New(reg prometheus.Registerer) *Exporter {
 		}
 	}
 	return e
+}
+
+// registerSLO exports the SLO the alert rules judge PIC's requests against, so the
+// rules read the objectives instead of copying them.
+func registerSLO(f factory, slo soak.SLO) {
+	if slo.LatencyThreshold <= 0 {
+		return
+	}
+	objective := f.gaugeVec("slo_objective_ratio", "Objective of each SLO: the share of requests that must be ok (availability) or answered within picsoak_slo_latency_threshold_seconds (latency) over the SLO window.", "slo")
+	objective.WithLabelValues("availability").Set(slo.Availability)
+	objective.WithLabelValues("latency").Set(slo.LatencyObjective)
+	f.gauge("slo_latency_threshold_seconds", "Latency a request must be answered within to count as good for the latency SLO.").Set(slo.LatencyThreshold.Seconds())
+	f.gauge("slo_window_seconds", "Window the SLOs' error budget is counted over (PICSOAK_SLO_WINDOW).").Set(slo.Window.Seconds())
+	// The bucket of picsoak_request_duration_seconds whose bound is the threshold, by
+	// its le label as the text exposition writes it: rules pick it with label_replace.
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace:   namespace,
+		Name:        "slo_latency_bucket_info",
+		Help:        "The le label (as bucket) of the picsoak_request_duration_seconds bucket at the latency SLO's threshold; always 1.",
+		ConstLabels: prometheus.Labels{"bucket": strconv.FormatFloat(slo.LatencyThreshold.Seconds(), 'g', -1, 64)},
+	})
+	info.Set(1)
+	f.reg.MustRegister(info)
 }
 
 // RegisterRuntime registers picsoak's own Go and process collectors and
@@ -173,13 +237,9 @@ func RegisterShard(reg prometheus.Registerer, s soak.Shard) {
 	reg.MustRegister(info)
 }
 
-// SetPlan exports what is configured for kind: its threshold, target rate and
-// schedule interval (0 when the cycle is off).
-func (e *Exporter) SetPlan(kind soak.Kind, minSuccessRatio, targetRPS float64, interval time.Duration) {
-	k := kind.String()
-	e.minSuccessRatio.WithLabelValues(k).Set(minSuccessRatio)
-	e.targetRPS.WithLabelValues(k).Set(targetRPS)
-	e.interval.WithLabelValues(k).Set(interval.Seconds())
+// SetInterval exports kind's schedule interval (0 when the cycle is off).
+func (e *Exporter) SetInterval(kind soak.Kind, interval time.Duration) {
+	e.interval.WithLabelValues(kind.String()).Set(interval.Seconds())
 }
 
 // ReportWriteFailed counts a report that could not be written.
@@ -189,9 +249,25 @@ func (e *Exporter) ReportWriteFailed() { e.reportErrors.Inc() }
 func (e *Exporter) CycleStarted(kind soak.Kind) { e.inProgress.WithLabelValues(kind.String()).Set(1) }
 
 // ObserveRequest implements soak.Observer.
-func (e *Exporter) ObserveRequest(kind soak.Kind, o soak.Outcome, latency time.Duration) {
-	e.requests[kind][o].Inc()
-	e.duration[kind].Observe(latency.Seconds())
+func (e *Exporter) ObserveRequest(kind soak.Kind, r soak.Reply, latency time.Duration) {
+	ep := r.Endpoint
+	if ep < 0 || ep >= len(e.endpoints) {
+		ep = 0
+	}
+	e.requests[kind][ep][r.Outcome].Inc()
+	e.duration[kind][ep].Observe(latency.Seconds())
+	status := r.Status
+	if status < 0 || status >= len(statusCounters{}) {
+		status = 0
+	}
+	c := e.responses[kind][ep][status].Load()
+	if c == nil {
+		// The first reply with this status: resolve its series once, as the others.
+		counter := e.respVec.WithLabelValues(kind.String(), e.endpoints[ep], soak.StatusLabel(status))
+		c = &counter
+		e.responses[kind][ep][status].Store(c)
+	}
+	(*c).Inc()
 }
 
 // LateRequest implements soak.Observer.
@@ -218,6 +294,9 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 	e.generatorLimited.WithLabelValues(k).Set(boolFloat(r.GeneratorLimited))
 	if r.GeneratorCPUShare > 0 {
 		e.generatorCPUShare.WithLabelValues(k).Set(r.GeneratorCPUShare)
+	}
+	for _, t := range r.Thresholds {
+		e.thresholdMet.WithLabelValues(k, t.Metric, t.Op).Set(boolFloat(t.Met))
 	}
 	e.latency.set(r.Cycle, r.Latency)
 	if r.ServiceTime != nil { // an open-model cycle

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,23 @@ import (
 )
 
 func float(v float64) *float64 { return &v }
+
+// testPlan is a plan as the default configuration makes it, but with burst's success
+// ratio at 0.9 and two endpoints.
+func testPlan() soak.Plan {
+	latency := soak.Threshold{Metric: "p99", Op: "<=", Bound: 1}
+	success := func(min float64) []soak.Threshold {
+		return []soak.Threshold{{Metric: "success", Op: ">=", Bound: min}, latency}
+	}
+	return soak.Plan{
+		Sustained: soak.SustainedSpec{Rate: 100, MinSuccessRatio: 0.95, Thresholds: success(0.95)},
+		Burst:     soak.BurstSpec{MinSuccessRatio: 0.9, Thresholds: success(0.9)},
+		Streams:   soak.StreamsSpec{MinSuccessRatio: 0.95, Thresholds: success(0.95)},
+		Capacity:  soak.CapacitySpec{MaxRate: 50000, MinSuccessRatio: 0.95},
+		Endpoints: []string{"write", "read"},
+		SLO:       soak.SLO{Availability: 0.99, LatencyThreshold: 300 * time.Millisecond, LatencyObjective: 0.95, Window: 30 * 24 * time.Hour},
+	}
+}
 
 // sampleResult is a finished burst cycle with every figure set.
 func sampleResult() *soak.Result {
@@ -45,11 +63,11 @@ func sampleResult() *soak.Result {
 
 func TestCycleFinishedExportsResult(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e := New(reg)
-	e.SetPlan(soak.Burst, 0.9, 0, 10*time.Minute)
+	e := New(reg, testPlan())
+	e.SetInterval(soak.Burst, 10*time.Minute)
 	e.CycleStarted(soak.Burst)
-	e.ObserveRequest(soak.Burst, soak.OutcomeOK, 3*time.Millisecond)
-	e.ObserveRequest(soak.Burst, soak.OutcomeTimeout, 5*time.Second)
+	e.ObserveRequest(soak.Burst, soak.Reply{Outcome: soak.OutcomeOK, Status: 200}, 3*time.Millisecond)
+	e.ObserveRequest(soak.Burst, soak.Reply{Outcome: soak.OutcomeTimeout}, 5*time.Second)
 	e.CycleFinished(sampleResult())
 
 	want := `
@@ -70,6 +88,9 @@ picsoak_cycle_latency_seconds_count{cycle="burst"} 2500
 # HELP picsoak_cycle_min_success_ratio Configured pass threshold of the success ratio.
 # TYPE picsoak_cycle_min_success_ratio gauge
 picsoak_cycle_min_success_ratio{cycle="burst"} 0.9
+picsoak_cycle_min_success_ratio{cycle="capacity"} 0.95
+picsoak_cycle_min_success_ratio{cycle="streams"} 0.95
+picsoak_cycle_min_success_ratio{cycle="sustained"} 0.95
 # HELP picsoak_cycle_interval_seconds Time between scheduled runs of the cycle.
 # TYPE picsoak_cycle_interval_seconds gauge
 picsoak_cycle_interval_seconds{cycle="burst"} 600
@@ -98,7 +119,7 @@ picsoak_target_memory_growth_bytes{cycle="burst"} 1.048576e+06
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
 		t.Error(err)
 	}
-	if got := testutil.ToFloat64(e.requests[soak.Burst][soak.OutcomeTimeout]); got != 1 {
+	if got := testutil.ToFloat64(e.requests[soak.Burst][0][soak.OutcomeTimeout]); got != 1 {
 		t.Errorf("timeout requests = %g, want 1", got)
 	}
 	if got := testutil.ToFloat64(e.cycles.WithLabelValues("burst", "pass")); got != 1 {
@@ -108,7 +129,7 @@ picsoak_target_memory_growth_bytes{cycle="burst"} 1.048576e+06
 
 func TestCapacityCycleExportsKneeAndSteps(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e := New(reg)
+	e := New(reg, testPlan())
 	res := &soak.Result{Cycle: soak.Capacity, Verdict: soak.VerdictPass, Capacity: &soak.CapacityDetail{
 		Steps: []soak.CapacityStep{
 			{Index: 0, OfferedRPS: 1000, AchievedRPS: 999.5, SuccessRatio: 1, P99Seconds: 0.004, MetSLO: true},
@@ -155,7 +176,7 @@ picsoak_capacity_step_success_ratio{step="1"} 0.8
 
 func TestAbortedCycleKeepsLastCompleteFigures(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e := New(reg)
+	e := New(reg, testPlan())
 	e.CycleFinished(sampleResult())
 	aborted := sampleResult()
 	aborted.Verdict, aborted.SuccessRatio = soak.VerdictAborted, 0.1
@@ -170,10 +191,11 @@ func TestAbortedCycleKeepsLastCompleteFigures(t *testing.T) {
 
 func TestEveryCounterSeriesExistsFromStart(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	New(reg)
-	// 4 cycles × 5 outcomes and 4 × 3 verdicts, all at zero, so the first increase counts.
-	if n := testutil.CollectAndCount(reg, "picsoak_requests_total"); n != 20 {
-		t.Errorf("picsoak_requests_total series = %d, want 20", n)
+	New(reg, testPlan())
+	// 4 cycles × 2 endpoints × 5 outcomes and 4 × 3 verdicts, all at zero, so the
+	// first increase counts.
+	if n := testutil.CollectAndCount(reg, "picsoak_requests_total"); n != 40 {
+		t.Errorf("picsoak_requests_total series = %d, want 40", n)
 	}
 	if n := testutil.CollectAndCount(reg, "picsoak_cycles_total"); n != 12 {
 		t.Errorf("picsoak_cycles_total series = %d, want 12", n)
@@ -182,8 +204,8 @@ func TestEveryCounterSeriesExistsFromStart(t *testing.T) {
 
 func TestRequestDurationHasClassicAndNativeBuckets(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e := New(reg)
-	e.ObserveRequest(soak.Sustained, soak.OutcomeOK, 3*time.Millisecond)
+	e := New(reg, testPlan())
+	e.ObserveRequest(soak.Sustained, soak.Reply{Outcome: soak.OutcomeOK}, 3*time.Millisecond)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -193,8 +215,13 @@ func TestRequestDurationHasClassicAndNativeBuckets(t *testing.T) {
 			continue
 		}
 		h := mf.GetMetric()[0].GetHistogram()
-		if len(h.GetBucket()) != len(RequestDurationBuckets) {
-			t.Errorf("classic buckets = %d, want %d", len(h.GetBucket()), len(RequestDurationBuckets))
+		// The classic buckets and the latency SLO's threshold, 300ms, among them.
+		var bounds []float64
+		for _, b := range h.GetBucket() {
+			bounds = append(bounds, b.GetUpperBound())
+		}
+		if len(bounds) != len(RequestDurationBuckets)+1 || !slices.Contains(bounds, 0.3) || !slices.IsSorted(bounds) {
+			t.Errorf("classic buckets %v, want the %d standard ones and the SLO's 0.3, sorted", bounds, len(RequestDurationBuckets))
 		}
 		if h.GetSchema() == 0 && len(h.GetPositiveSpan()) == 0 {
 			t.Error("no native histogram data, want native buckets alongside the classic ones")
@@ -205,10 +232,10 @@ func TestRequestDurationHasClassicAndNativeBuckets(t *testing.T) {
 }
 
 func BenchmarkObserveRequest(b *testing.B) {
-	e := New(prometheus.NewRegistry())
+	e := New(prometheus.NewRegistry(), testPlan())
 	b.ReportAllocs()
 	for b.Loop() {
-		e.ObserveRequest(soak.Sustained, soak.OutcomeOK, 3*time.Millisecond)
+		e.ObserveRequest(soak.Sustained, soak.Reply{Outcome: soak.OutcomeOK, Status: 200}, 3*time.Millisecond)
 	}
 }
 
@@ -238,7 +265,7 @@ func TestRegisterShard(t *testing.T) {
 
 func TestOpenModelCycleExportsServiceTimeAndGeneratorFiguresBesideLatency(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e := New(reg)
+	e := New(reg, testPlan())
 	e.CycleFinished(sampleResult()) // a burst cycle: closed loop, no service time
 	sustained := &soak.Result{Cycle: soak.Sustained, Verdict: soak.VerdictPass, GeneratorCPUShare: 0.91, GeneratorStalls: 2, GeneratorLongestStallSeconds: 0.0284,
 		Latency:     soak.LatencySummary{Count: 3000, Sum: 9, Quantiles: []soak.QuantileValue{{Quantile: 0.5, Seconds: 0.002}, {Quantile: 0.99, Seconds: 0.012}}},
@@ -271,5 +298,74 @@ picsoak_cycle_generator_longest_stall_seconds{cycle="sustained"} 0.0284
 	}
 	if n := testutil.CollectAndCount(reg, "picsoak_cycle_latency_seconds"); n != 2 {
 		t.Errorf("latency summaries = %d, want one each for burst and sustained", n)
+	}
+}
+
+// Every threshold's bound is exported from the start, whether each held after the
+// cycle, and the SLO the rules read.
+func TestThresholdsAndSLOAreExported(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := New(reg, testPlan())
+	res := sampleResult()
+	res.Thresholds = []soak.ThresholdResult{
+		{Threshold: soak.Threshold{Metric: "success", Op: ">=", Bound: 0.9}, Value: float(0.99), Met: true},
+		{Threshold: soak.Threshold{Metric: "p99", Op: "<=", Bound: 1}, Value: float(1.5), Met: false},
+	}
+	e.CycleFinished(res)
+	want := `
+# HELP picsoak_cycle_threshold_met 1 if the last finished cycle held the threshold, else 0.
+# TYPE picsoak_cycle_threshold_met gauge
+picsoak_cycle_threshold_met{cycle="burst",metric="p99",op="<="} 0
+picsoak_cycle_threshold_met{cycle="burst",metric="success",op=">="} 1
+# HELP picsoak_slo_objective_ratio Objective of each SLO: the share of requests that must be ok (availability) or answered within picsoak_slo_latency_threshold_seconds (latency) over the SLO window.
+# TYPE picsoak_slo_objective_ratio gauge
+picsoak_slo_objective_ratio{slo="availability"} 0.99
+picsoak_slo_objective_ratio{slo="latency"} 0.95
+# HELP picsoak_slo_latency_threshold_seconds Latency a request must be answered within to count as good for the latency SLO.
+# TYPE picsoak_slo_latency_threshold_seconds gauge
+picsoak_slo_latency_threshold_seconds 0.3
+# HELP picsoak_slo_latency_bucket_info The le label (as bucket) of the picsoak_request_duration_seconds bucket at the latency SLO's threshold; always 1.
+# TYPE picsoak_slo_latency_bucket_info gauge
+picsoak_slo_latency_bucket_info{bucket="0.3"} 1
+# HELP picsoak_slo_window_seconds Window the SLOs' error budget is counted over (PICSOAK_SLO_WINDOW).
+# TYPE picsoak_slo_window_seconds gauge
+picsoak_slo_window_seconds 2.592e+06
+`
+	names := []string{"picsoak_cycle_threshold_met", "picsoak_slo_objective_ratio", "picsoak_slo_latency_threshold_seconds", "picsoak_slo_latency_bucket_info", "picsoak_slo_window_seconds"}
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
+		t.Error(err)
+	}
+	// Three cycles with two thresholds each; capacity has none.
+	if n := testutil.CollectAndCount(reg, "picsoak_cycle_threshold"); n != 6 {
+		t.Errorf("threshold bounds = %d series, want 6", n)
+	}
+	if got := testutil.ToFloat64(e.thresholdBound.WithLabelValues("burst", "success", ">=")); got != 0.9 {
+		t.Errorf("burst's success bound = %g, want 0.9", got)
+	}
+}
+
+// Requests count by endpoint and by the status PIC answered with, none without one.
+func TestRequestsByEndpointAndStatus(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := New(reg, testPlan())
+	e.ObserveRequest(soak.Sustained, soak.Reply{Endpoint: 1, Status: 200}, time.Millisecond)
+	e.ObserveRequest(soak.Sustained, soak.Reply{Endpoint: 1, Status: 200}, time.Millisecond)
+	e.ObserveRequest(soak.Sustained, soak.Reply{Outcome: soak.OutcomeHTTPError, Endpoint: 0, Status: 503}, time.Millisecond)
+	e.ObserveRequest(soak.Sustained, soak.Reply{Outcome: soak.OutcomeConnError, Endpoint: 0}, time.Millisecond)
+	want := `
+# HELP picsoak_responses_total Requests sent to PIC by the HTTP status of its reply; code is none when no reply came.
+# TYPE picsoak_responses_total counter
+picsoak_responses_total{code="200",cycle="sustained",endpoint="read"} 2
+picsoak_responses_total{code="503",cycle="sustained",endpoint="write"} 1
+picsoak_responses_total{code="none",cycle="sustained",endpoint="write"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "picsoak_responses_total"); err != nil {
+		t.Error(err)
+	}
+	if got := testutil.ToFloat64(e.requests[soak.Sustained][1][soak.OutcomeOK]); got != 2 {
+		t.Errorf("read's ok requests = %g, want 2", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { e.ObserveRequest(soak.Sustained, soak.Reply{Endpoint: 1, Status: 200}, time.Millisecond) }); n != 0 {
+		t.Errorf("ObserveRequest allocates %v times per request, want 0", n)
 	}
 }

@@ -76,7 +76,7 @@ func (c *cycle) burst(ctx context.Context, cfg BurstSpec) {
 		workers[i] = c.recorder(0)
 		senders[i] = c.target.NewSender(-1)
 	}
-	total := newRecorder(0)
+	total := newRecorder(0, 0)
 	burstRec := c.recorder(0)
 	var busy time.Duration
 	for b := range cfg.Count {
@@ -119,7 +119,7 @@ func (c *cycle) burst(ctx context.Context, cfg BurstSpec) {
 		d.Bursts = append(d.Bursts, stat)
 	}
 	d.ProbeRequests = probeRec.Counts().Total()
-	c.res.fill(total, busy)
+	c.res.fill(total, busy, c.runner.Plan.Endpoints)
 
 	var rps, durations []float64
 	for _, s := range d.Bursts {
@@ -154,13 +154,13 @@ func (c *cycle) burst(ctx context.Context, cfg BurstSpec) {
 // probe sends one probe request, timed from its own start.
 func (c *cycle) probe(ctx context.Context, s Sender, rec *recorder) (Outcome, time.Duration, bool) {
 	start := time.Now()
-	o, err := s.Send(ctx)
+	r := s.Send(ctx)
 	if ctx.Err() != nil {
-		return o, 0, false
+		return r.Outcome, 0, false
 	}
 	lat := time.Since(start)
-	rec.Record(-1, o, lat, err)
-	return o, lat, true
+	rec.Record(-1, r, lat)
+	return r.Outcome, lat, true
 }
 
 // measureRecovery probes PIC after a burst that ended at end until a probe answers within

@@ -87,7 +87,7 @@ func (c *cycle) capacity(ctx context.Context, cfg CapacitySpec) {
 	c.res.TargetRPS = cfg.MaxRate
 	ws := c.pacedWorkers(cfg.Workers, 0)
 	stepRec := c.recorder(0)
-	total := newRecorder(0)
+	total := newRecorder(0, 0)
 	var busy time.Duration
 	for i, offered := range cfg.StepRates() {
 		for _, w := range ws {
@@ -144,7 +144,7 @@ func (c *cycle) capacity(ctx context.Context, cfg CapacitySpec) {
 		}
 		break
 	}
-	c.res.fill(total, busy)
+	c.res.fill(total, busy, c.runner.Plan.Endpoints)
 	c.res.GeneratorLimited = d.Stop == CapacityStopGenerator
 	if c.res.EnterpriseTargetRPS > 0 {
 		d.Achievement = d.MaxSustainedRPS / c.res.EnterpriseTargetRPS

@@ -332,7 +332,7 @@ type stallObserver struct {
 	onRequest func(n int64)
 }
 
-func (s *stallObserver) ObserveRequest(soak.Kind, soak.Outcome, time.Duration) {
+func (s *stallObserver) ObserveRequest(soak.Kind, soak.Reply, time.Duration) {
 	s.onRequest(s.n.Add(1))
 }
 

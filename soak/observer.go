@@ -7,7 +7,7 @@ import "time"
 // use; ObserveRequest and LateRequest are on the hot path and must not block.
 type Observer interface {
 	CycleStarted(kind Kind)
-	ObserveRequest(kind Kind, o Outcome, latency time.Duration)
+	ObserveRequest(kind Kind, r Reply, latency time.Duration)
 	LateRequest(kind Kind)
 	CycleFinished(r *Result)
 	CycleSkipped(kind Kind)
@@ -16,11 +16,11 @@ type Observer interface {
 // NopObserver ignores every event.
 type NopObserver struct{}
 
-func (NopObserver) CycleStarted(Kind)                           {}
-func (NopObserver) ObserveRequest(Kind, Outcome, time.Duration) {}
-func (NopObserver) LateRequest(Kind)                            {}
-func (NopObserver) CycleFinished(*Result)                       {}
-func (NopObserver) CycleSkipped(Kind)                           {}
+func (NopObserver) CycleStarted(Kind)                         {}
+func (NopObserver) ObserveRequest(Kind, Reply, time.Duration) {}
+func (NopObserver) LateRequest(Kind)                          {}
+func (NopObserver) CycleFinished(*Result)                     {}
+func (NopObserver) CycleSkipped(Kind)                         {}
 
 // Observers hands every event to each of its observers, in order; nil hands it to none.
 type Observers []Observer
@@ -31,9 +31,9 @@ func (os Observers) CycleStarted(kind Kind) {
 	}
 }
 
-func (os Observers) ObserveRequest(kind Kind, out Outcome, latency time.Duration) {
+func (os Observers) ObserveRequest(kind Kind, r Reply, latency time.Duration) {
 	for _, o := range os {
-		o.ObserveRequest(kind, out, latency)
+		o.ObserveRequest(kind, r, latency)
 	}
 }
 

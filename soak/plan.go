@@ -28,6 +28,21 @@ type Plan struct {
 	// spreads their starts (Shard.Offset).
 	Shard          Shard
 	ScheduleJitter time.Duration
+	// Endpoints names the target's endpoints, in the order a Reply's Endpoint counts
+	// them; results break their requests down by them.
+	Endpoints []string
+	// SLO is what PIC's requests are held to over time. The engine judges cycles, not
+	// windows: the SLO is exported for the alert rules, which judge the windows.
+	SLO SLO
+}
+
+// SLO is the service level PIC's requests are held to over Window: Availability of
+// them ok, and LatencyObjective of them answered within LatencyThreshold.
+type SLO struct {
+	Availability     float64
+	LatencyThreshold time.Duration
+	LatencyObjective float64
+	Window           time.Duration
 }
 
 // Schedule is when a cycle runs: a cron schedule, or none when the cycle is off.
@@ -46,6 +61,8 @@ type SustainedSpec struct {
 	Rate            float64 // req/s, kept whatever PIC's latency
 	Workers         int     // most requests in flight
 	MinSuccessRatio float64
+	// Thresholds must all hold for the cycle to pass; success>=MinSuccessRatio is one.
+	Thresholds []Threshold
 }
 
 // BurstSpec is the spike cycle (seed test 1.2): Count bursts of Size requests, each
@@ -56,6 +73,7 @@ type BurstSpec struct {
 	Workers         int
 	Cooldown        time.Duration
 	MinSuccessRatio float64
+	Thresholds      []Threshold
 }
 
 // StreamsSpec is the independent sequential streams cycle (seed test 1.3): Count
@@ -64,12 +82,14 @@ type StreamsSpec struct {
 	Schedule        Schedule
 	Count, Requests int
 	MinSuccessRatio float64
+	Thresholds      []Threshold
 }
 
 // CapacitySpec is the stepped-rate cycle that looks for PIC's knee (the seed's
 // "achievement rate"): each step is an open-model run at a constant rate, one step
 // higher than the last, until a step misses the SLO (MinSuccessRatio, MaxP99) or the
-// ceiling MaxRate is reached.
+// ceiling MaxRate is reached. It passes when its first step met the SLO and its
+// Thresholds, over all its steps, hold.
 type CapacitySpec struct {
 	Schedule                     Schedule
 	StartRate, StepRate, MaxRate float64 // req/s
@@ -77,6 +97,7 @@ type CapacitySpec struct {
 	Workers                      int
 	MinSuccessRatio              float64
 	MaxP99                       time.Duration
+	Thresholds                   []Threshold
 }
 
 // MaxCapacitySteps bounds the steps of a capacity cycle, and so the step label of
@@ -128,6 +149,19 @@ func (p *Plan) MinSuccessRatio(kind Kind) float64 {
 		return p.Capacity.MinSuccessRatio
 	}
 	return p.Streams.MinSuccessRatio
+}
+
+// Thresholds returns what kind must hold to pass.
+func (p *Plan) Thresholds(kind Kind) []Threshold {
+	switch kind {
+	case Sustained:
+		return p.Sustained.Thresholds
+	case Burst:
+		return p.Burst.Thresholds
+	case Capacity:
+		return p.Capacity.Thresholds
+	}
+	return p.Streams.Thresholds
 }
 
 // TargetRPS is the arrival rate kind aims for: the sustained rate, the capacity

@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -32,6 +33,11 @@ type recorder struct {
 	serviceSum time.Duration
 	// segments split the same requests by when they were due (sustained: thirds).
 	segments []segment
+	// codes counts requests by HTTP status, 0 for no reply; endpoints split the
+	// requests by endpoint when the plan has several (nil otherwise: the totals are
+	// the one endpoint's).
+	codes     statusCounts
+	endpoints []endpointRecord
 }
 
 type segment struct {
@@ -39,17 +45,73 @@ type segment struct {
 	counts OutcomeCounts
 }
 
+type endpointRecord struct {
+	segment
+	codes statusCounts
+}
+
+// statusCounts counts requests by HTTP status: 100-999, or 0 for no reply.
+type statusCounts [1000]int64
+
+func (c *statusCounts) add(status int) {
+	if status < 0 || status >= len(c) {
+		status = 0
+	}
+	c[status]++
+}
+
+func (c *statusCounts) merge(from *statusCounts) {
+	for i, n := range from {
+		c[i] += n
+	}
+}
+
+// labels returns the counts by label, "none" for no reply, nil when empty.
+func (c *statusCounts) labels() map[string]int64 {
+	var m map[string]int64
+	for code, n := range c {
+		if n == 0 {
+			continue
+		}
+		if m == nil {
+			m = map[string]int64{}
+		}
+		m[StatusLabel(code)] = n
+	}
+	return m
+}
+
+// StatusLabel is the code label of an HTTP status: the number, or "none" for 0 (no
+// reply came).
+func StatusLabel(status int) string {
+	if status <= 0 {
+		return "none"
+	}
+	return strconv.Itoa(status)
+}
+
 func newHistogram(digits int) *hdrhistogram.Histogram {
 	return hdrhistogram.New(1, latencyMax, digits)
 }
 
-// newRecorder returns an empty recorder with the given number of segments.
-func newRecorder(segments int) *recorder {
+// newRecorder returns an empty recorder with the given number of segments, split by
+// endpoint when endpoints > 1.
+func newRecorder(segments, endpoints int) *recorder {
 	r := &recorder{hist: newHistogram(latencyDigits)}
 	for range segments {
 		r.segments = append(r.segments, segment{hist: newHistogram(segmentDigits)})
 	}
+	r.splitEndpoints(endpoints)
 	return r
+}
+
+func (r *recorder) splitEndpoints(n int) {
+	if n > 1 && r.endpoints == nil {
+		r.endpoints = make([]endpointRecord, n)
+		for i := range r.endpoints {
+			r.endpoints[i].hist = newHistogram(segmentDigits)
+		}
+	}
 }
 
 func toUnits(d time.Duration) int64 {
@@ -63,20 +125,29 @@ func toUnits(d time.Duration) int64 {
 	return v
 }
 
-// Record adds one request. err is kept only if it is the first of its outcome, as an
-// example for the report. seg < 0 or past the segments records into no segment.
-func (r *recorder) Record(seg int, o Outcome, latency time.Duration, err error) {
+// Record adds one request. Its error is kept only if it is the first of its outcome,
+// as an example for the report. seg < 0 or past the segments records into no segment.
+func (r *recorder) Record(seg int, reply Reply, latency time.Duration) {
 	v := toUnits(latency)
+	o := reply.Outcome
 	_ = r.hist.RecordValue(v) // cannot fail: v is clamped into range
 	r.counts[o]++
 	r.sum += latency
-	if err != nil && r.firstErr[o] == nil {
-		r.firstErr[o] = err
+	if reply.Err != nil && r.firstErr[o] == nil {
+		r.firstErr[o] = reply.Err
 	}
 	if seg >= 0 && seg < len(r.segments) {
 		s := &r.segments[seg]
 		_ = s.hist.RecordValue(v)
 		s.counts[o]++
+	}
+	if e := reply.Endpoint; e >= 0 && e < len(r.endpoints) {
+		ep := &r.endpoints[e]
+		_ = ep.hist.RecordValue(v)
+		ep.counts[o]++
+		ep.codes.add(reply.Status)
+	} else {
+		r.codes.add(reply.Status)
 	}
 }
 
@@ -97,7 +168,8 @@ func (r *recorder) RecordService(d time.Duration) {
 	}
 }
 
-// Merge adds everything from into r. Both must have the same number of segments.
+// Merge adds everything from into r. Both must have the same number of segments; r
+// takes from's split by endpoint.
 func (r *recorder) Merge(from *recorder) {
 	r.hist.Merge(from.hist)
 	if from.service != nil {
@@ -115,10 +187,20 @@ func (r *recorder) Merge(from *recorder) {
 		}
 	}
 	for i := range r.segments {
-		r.segments[i].hist.Merge(from.segments[i].hist)
-		for j, c := range from.segments[i].counts {
-			r.segments[i].counts[j] += c
-		}
+		r.segments[i].merge(&from.segments[i])
+	}
+	r.codes.merge(&from.codes)
+	r.splitEndpoints(len(from.endpoints))
+	for i := range from.endpoints {
+		r.endpoints[i].merge(&from.endpoints[i].segment)
+		r.endpoints[i].codes.merge(&from.endpoints[i].codes)
+	}
+}
+
+func (s *segment) merge(from *segment) {
+	s.hist.Merge(from.hist)
+	for j, c := range from.counts {
+		s.counts[j] += c
 	}
 }
 
@@ -135,6 +217,12 @@ func (r *recorder) Reset() {
 	for i := range r.segments {
 		r.segments[i].hist.Reset()
 		r.segments[i].counts = OutcomeCounts{}
+	}
+	r.codes = statusCounts{}
+	for i := range r.endpoints {
+		r.endpoints[i].hist.Reset()
+		r.endpoints[i].counts = OutcomeCounts{}
+		r.endpoints[i].codes = statusCounts{}
 	}
 }
 
@@ -168,6 +256,39 @@ func (r *recorder) Errors() map[string]string {
 		}
 	}
 	return m
+}
+
+// Codes returns the requests by HTTP status label ("none" for no reply).
+func (r *recorder) Codes() map[string]int64 {
+	all := r.codes
+	for i := range r.endpoints {
+		all.merge(&r.endpoints[i].codes)
+	}
+	return all.labels()
+}
+
+// Endpoints breaks the requests down by endpoint, named by names (the plan's, in
+// index order).
+func (r *recorder) Endpoints(names []string) []EndpointStat {
+	name := func(i int) string {
+		if i < len(names) {
+			return names[i]
+		}
+		return "default"
+	}
+	if r.endpoints == nil {
+		lat := r.Summary()
+		return []EndpointStat{{Name: name(0), Requests: r.counts, SuccessRatio: r.counts.SuccessRatio(),
+			P50Seconds: lat.Quantile(0.5), P99Seconds: lat.Quantile(0.99), Codes: r.codes.labels()}}
+	}
+	out := make([]EndpointStat, len(r.endpoints))
+	for i := range r.endpoints {
+		e := &r.endpoints[i]
+		lat := summarize(e.hist, 0)
+		out[i] = EndpointStat{Name: name(i), Requests: e.counts, SuccessRatio: e.counts.SuccessRatio(),
+			P50Seconds: lat.Quantile(0.5), P99Seconds: lat.Quantile(0.99), Codes: e.codes.labels()}
+	}
+	return out
 }
 
 // Histogram exposes the merged histogram (µs) for plots. Callers must not modify it.

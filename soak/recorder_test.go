@@ -8,7 +8,7 @@ import (
 )
 
 func TestRecorderQuantilesAndMerge(t *testing.T) {
-	a, b := newRecorder(2), newRecorder(2)
+	a, b := newRecorder(2, 0), newRecorder(2, 0)
 	// 1..1000 ms split over two recorders, as two workers would.
 	for i := 1; i <= 1000; i++ {
 		r := a
@@ -19,7 +19,7 @@ func TestRecorderQuantilesAndMerge(t *testing.T) {
 		if i%100 == 0 {
 			o = OutcomeHTTPError
 		}
-		r.Record(i*2/1001, o, time.Duration(i)*time.Millisecond, nil)
+		r.Record(i*2/1001, Reply{Outcome: o}, time.Duration(i)*time.Millisecond)
 	}
 	a.Merge(b)
 	s := a.Summary()
@@ -47,18 +47,18 @@ func TestRecorderQuantilesAndMerge(t *testing.T) {
 }
 
 func TestRecorderKeepsFirstErrorPerOutcome(t *testing.T) {
-	r := newRecorder(0)
-	r.Record(-1, OutcomeConnError, time.Millisecond, errors.New("first"))
-	r.Record(-1, OutcomeConnError, time.Millisecond, errors.New("second"))
+	r := newRecorder(0, 0)
+	r.Record(-1, Reply{Outcome: OutcomeConnError, Err: errors.New("first")}, time.Millisecond)
+	r.Record(-1, Reply{Outcome: OutcomeConnError, Err: errors.New("second")}, time.Millisecond)
 	if got := r.Errors()["conn_error"]; got != "first" {
 		t.Errorf("got %q, want first", got)
 	}
 }
 
 func TestRecorderClampsOutOfRange(t *testing.T) {
-	r := newRecorder(0)
-	r.Record(-1, OutcomeOK, 0, nil)
-	r.Record(-1, OutcomeOK, 2*time.Hour, nil)
+	r := newRecorder(0, 0)
+	r.Record(-1, Reply{Outcome: OutcomeOK}, 0)
+	r.Record(-1, Reply{Outcome: OutcomeOK}, 2*time.Hour)
 	s := r.Summary()
 	if s.Count != 2 || s.Max < 3599 || s.Min <= 0 {
 		t.Errorf("got count %d min %g max %g, want 2 values clamped into [1µs, 1h]", s.Count, s.Min, s.Max)
@@ -66,10 +66,10 @@ func TestRecorderClampsOutOfRange(t *testing.T) {
 }
 
 func TestRecordAllocatesNothing(t *testing.T) {
-	r := newRecorder(thirds)
+	r := newRecorder(thirds, 0)
 	r.TrackService()
 	record := func() {
-		r.Record(1, OutcomeOK, 3*time.Millisecond, nil)
+		r.Record(1, Reply{Outcome: OutcomeOK}, 3*time.Millisecond)
 		r.RecordService(2 * time.Millisecond)
 	}
 	if n := testing.AllocsPerRun(1000, record); n != 0 {
@@ -78,12 +78,12 @@ func TestRecordAllocatesNothing(t *testing.T) {
 }
 
 func BenchmarkRecorderRecord(b *testing.B) {
-	r := newRecorder(thirds)
+	r := newRecorder(thirds, 0)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		i++
-		r.Record(i%thirds, OutcomeOK, time.Duration(i%5000)*time.Microsecond, nil)
+		r.Record(i%thirds, Reply{Outcome: OutcomeOK}, time.Duration(i%5000)*time.Microsecond)
 	}
 }
 
@@ -104,11 +104,11 @@ func TestSpreadAndFairness(t *testing.T) {
 }
 
 func TestRecorderServiceTimeMergesAndResets(t *testing.T) {
-	a, b := newRecorder(0), newRecorder(0)
+	a, b := newRecorder(0, 0), newRecorder(0, 0)
 	b.TrackService()
 	a.RecordService(time.Second) // a does not track: ignored
 	for i := 1; i <= 100; i++ {
-		b.Record(-1, OutcomeOK, time.Duration(i)*time.Millisecond, nil)
+		b.Record(-1, Reply{Outcome: OutcomeOK}, time.Duration(i)*time.Millisecond)
 		b.RecordService(time.Duration(i) * time.Microsecond)
 	}
 	if a.ServiceSummary() != nil {
@@ -122,5 +122,36 @@ func TestRecorderServiceTimeMergesAndResets(t *testing.T) {
 	a.Reset()
 	if s := a.ServiceSummary(); s == nil || s.Count != 0 || s.Sum != 0 {
 		t.Errorf("after reset: %+v, want an empty service summary", s)
+	}
+}
+
+// A recorder splits by endpoint only when the plan has several, counts every status,
+// and its merge keeps both exact.
+func TestRecorderSplitsByEndpointAndCountsStatuses(t *testing.T) {
+	a, b := newRecorder(0, 2), newRecorder(0, 2)
+	for i := range 100 {
+		a.Record(-1, Reply{Endpoint: i % 2, Status: 200}, time.Duration(1+i%2)*time.Millisecond)
+	}
+	b.Record(-1, Reply{Outcome: OutcomeHTTPError, Endpoint: 1, Status: 503}, 9*time.Millisecond)
+	b.Record(-1, Reply{Outcome: OutcomeConnError, Endpoint: 0}, 5*time.Millisecond)
+	total := newRecorder(0, 0)
+	total.Merge(a)
+	total.Merge(b)
+	if got := total.Codes(); len(got) != 3 || got["200"] != 100 || got["503"] != 1 || got["none"] != 1 {
+		t.Errorf("codes %v, want 100 of 200, one 503, one none", got)
+	}
+	eps := total.Endpoints([]string{"write", "read"})
+	if len(eps) != 2 || eps[0].Name != "write" || eps[0].Requests.Total() != 51 || eps[0].Codes["none"] != 1 ||
+		eps[1].Name != "read" || eps[1].Requests[OutcomeHTTPError] != 1 || math.Abs(eps[1].P50Seconds-0.002) > 0.00005 || eps[1].Codes["503"] != 1 {
+		t.Errorf("endpoints %+v, want write's 51 requests with the one unanswered and read's with the 503, p50 2ms", eps)
+	}
+	// One endpoint: no split, the totals are its figures.
+	one := newRecorder(0, 1)
+	one.Record(-1, Reply{Status: 204}, time.Millisecond)
+	if one.endpoints != nil {
+		t.Errorf("one endpoint: got a split, want none")
+	}
+	if eps := one.Endpoints([]string{"default"}); len(eps) != 1 || eps[0].Requests.Total() != 1 || eps[0].Codes["204"] != 1 {
+		t.Errorf("one endpoint: got %+v, want its one request", eps)
 	}
 }

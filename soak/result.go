@@ -34,6 +34,9 @@ type Result struct {
 	AbortReason     string    `json:"abort_reason,omitempty"`
 
 	MinSuccessRatio float64 `json:"min_success_ratio"`
+	// Thresholds are the cycle's thresholds against what it measured; empty for an
+	// aborted cycle, which is not judged.
+	Thresholds []ThresholdResult `json:"thresholds"`
 	// TargetRPS is the arrival rate the cycle aimed for; 0 for closed-loop cycles, which
 	// send as fast as PIC answers.
 	TargetRPS     float64        `json:"target_rps"`
@@ -46,6 +49,10 @@ type Result struct {
 	// generator, its workers and connections.
 	ServiceTime *LatencySummary   `json:"service_time,omitempty"`
 	Errors      map[string]string `json:"example_errors,omitempty"`
+	// Codes counts requests by PIC's HTTP status, "none" when no reply came.
+	Codes map[string]int64 `json:"codes,omitempty"`
+	// Endpoints breaks the requests down by endpoint, in the plan's order.
+	Endpoints []EndpointStat `json:"endpoints,omitempty"`
 	// CPUsKeptAwake says idle CPUs polled during the cycle (PICSOAK_KEEP_CPUS_AWAKE),
 	// so no latency includes a halted CPU waking up.
 	CPUsKeptAwake bool `json:"cpus_kept_awake,omitempty"`
@@ -84,33 +91,46 @@ type Result struct {
 // read back from a report. Callers must not modify it.
 func (r *Result) Histogram() *hdrhistogram.Histogram { return r.hist }
 
-// fill copies a recorder's totals into r.
-func (r *Result) fill(rec *recorder, elapsed time.Duration) {
+// EndpointStat is one endpoint's share of a cycle.
+type EndpointStat struct {
+	Name         string           `json:"name"`
+	Requests     OutcomeCounts    `json:"requests"`
+	SuccessRatio float64          `json:"success_ratio"`
+	P50Seconds   float64          `json:"p50_seconds"`
+	P99Seconds   float64          `json:"p99_seconds"`
+	Codes        map[string]int64 `json:"codes,omitempty"`
+}
+
+// fill copies a recorder's totals into r; endpoints are the plan's endpoint names.
+func (r *Result) fill(rec *recorder, elapsed time.Duration, endpoints []string) {
 	r.Requests = rec.Counts()
 	r.SuccessRatio = r.Requests.SuccessRatio()
 	r.Latency = rec.Summary()
 	r.ServiceTime = rec.ServiceSummary()
 	r.Errors = rec.Errors()
+	r.Codes = rec.Codes()
+	r.Endpoints = rec.Endpoints(endpoints)
 	r.ThroughputRPS = rate(r.Requests.Total(), elapsed)
 	r.hist = rec.Histogram()
 }
 
-// decide sets the verdict: pass when the success ratio meets the threshold and
-// anything at all was measured. A capacity search pushes PIC past its limit on
-// purpose, so it passes when at least its first step met the SLO.
-func (r *Result) decide() {
-	switch {
-	case r.AbortReason != "":
+// decide sets the verdict: pass when anything at all was measured and every
+// threshold holds; each missed one is a finding. A capacity search pushes PIC past
+// its limit on purpose, so it needs its first step to have met the SLO instead. An
+// aborted cycle's partial numbers are not judged.
+func (r *Result) decide(thresholds []Threshold) {
+	if r.AbortReason != "" {
 		r.Verdict = VerdictAborted
-	case r.Capacity != nil:
-		r.Verdict = VerdictFail
-		if r.Capacity.MaxSustainedRPS > 0 {
-			r.Verdict = VerdictPass
-		}
-	case r.Requests.Total() > 0 && r.SuccessRatio >= r.MinSuccessRatio:
+		return
+	}
+	held := r.judge(thresholds)
+	measured := r.Requests.Total() > 0
+	if r.Capacity != nil {
+		measured = r.Capacity.MaxSustainedRPS > 0
+	}
+	r.Verdict = VerdictFail
+	if measured && held {
 		r.Verdict = VerdictPass
-	default:
-		r.Verdict = VerdictFail
 	}
 }
 

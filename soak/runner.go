@@ -37,7 +37,7 @@ type Runner struct {
 	// spare holds the workers' recorders of earlier cycles by segment count: a
 	// histogram is ~190 KB, and allocating fifty per cycle would make picsoak's memory
 	// sway with the garbage collector instead of staying flat.
-	spare map[int][]*recorder
+	spare map[recorderShape][]*recorder
 }
 
 // cycle is the state of one running cycle that the cycle kinds share.
@@ -51,27 +51,34 @@ type cycle struct {
 	scratch []*recorder
 }
 
-// recorder returns an empty recorder for the cycle's own use; it is recycled when the
-// cycle ends, so nothing may keep it (results keep merged copies instead).
+// recorder returns an empty recorder for the cycle's own use, split by the plan's
+// endpoints; it is recycled when the cycle ends, so nothing may keep it (results keep
+// merged copies instead).
 func (c *cycle) recorder(segments int) *recorder {
-	spare := c.runner.spare[segments]
+	key := recorderShape{segments, len(c.runner.Plan.Endpoints)}
+	spare := c.runner.spare[key]
 	var r *recorder
 	if n := len(spare); n > 0 {
-		r, c.runner.spare[segments] = spare[n-1], spare[:n-1]
+		r, c.runner.spare[key] = spare[n-1], spare[:n-1]
 		r.Reset()
 	} else {
-		r = newRecorder(segments)
+		r = newRecorder(key.segments, key.endpoints)
 	}
 	c.scratch = append(c.scratch, r)
 	return r
 }
 
+// recorderShape is what a spare recorder must have to be reused.
+type recorderShape struct{ segments, endpoints int }
+
 func (c *cycle) recycle() {
 	if c.runner.spare == nil {
-		c.runner.spare = map[int][]*recorder{}
+		c.runner.spare = map[recorderShape][]*recorder{}
 	}
+	key := recorderShape{endpoints: len(c.runner.Plan.Endpoints)}
 	for _, r := range c.scratch {
-		c.runner.spare[len(r.segments)] = append(c.runner.spare[len(r.segments)], r)
+		key.segments = len(r.segments)
+		c.runner.spare[key] = append(c.runner.spare[key], r)
 	}
 	c.scratch = nil
 }
@@ -79,14 +86,14 @@ func (c *cycle) recycle() {
 // send sends one request and records it with latency counted from `from`. A request cut
 // short by the cycle's own end is not a measurement of PIC and is dropped.
 func (c *cycle) send(ctx context.Context, s Sender, rec *recorder, seg int, from time.Time) (Outcome, time.Duration, bool) {
-	o, err := s.Send(ctx)
+	r := s.Send(ctx)
 	if ctx.Err() != nil {
-		return o, 0, false
+		return r.Outcome, 0, false
 	}
 	latency := time.Since(from)
-	rec.Record(seg, o, latency, err)
-	c.obs.ObserveRequest(c.kind, o, latency)
-	return o, latency, true
+	rec.Record(seg, r, latency)
+	c.obs.ObserveRequest(c.kind, r, latency)
+	return r.Outcome, latency, true
 }
 
 func (c *cycle) finding(format string, args ...any) {
@@ -95,7 +102,7 @@ func (c *cycle) finding(format string, args ...any) {
 
 // mergeRecorders returns a new recorder holding all of recs, for a result to keep.
 func mergeRecorders(recs []*recorder) *recorder {
-	total := newRecorder(len(recs[0].segments))
+	total := newRecorder(len(recs[0].segments), 0)
 	for _, r := range recs {
 		total.Merge(r)
 	}
@@ -178,10 +185,7 @@ func (r *Runner) finish(ctx context.Context, c *cycle, watch *resourceWatch) {
 	if res.EnterpriseTargetRPS > 0 && res.Capacity == nil {
 		res.Achievement = res.ThroughputRPS / res.EnterpriseTargetRPS
 	}
-	res.decide()
-	if res.Verdict == VerdictFail && res.Capacity == nil {
-		res.Findings = append(res.Findings, fmt.Sprintf("Success ratio %.4f is under the threshold %.4f.", res.SuccessRatio, res.MinSuccessRatio))
-	}
+	res.decide(r.Plan.Thresholds(c.kind))
 	if res.Findings == nil {
 		res.Findings = []string{}
 	}

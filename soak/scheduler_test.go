@@ -247,8 +247,8 @@ func runScheduler(t *testing.T, r *soak.Runner) (*soak.Scheduler, <-chan *soak.R
 // resultObserver sends every finished result on its channel.
 type resultObserver chan<- *soak.Result
 
-func (o resultObserver) CycleStarted(soak.Kind)                                {}
-func (o resultObserver) ObserveRequest(soak.Kind, soak.Outcome, time.Duration) {}
-func (o resultObserver) LateRequest(soak.Kind)                                 {}
-func (o resultObserver) CycleFinished(r *soak.Result)                          { o <- r }
-func (o resultObserver) CycleSkipped(soak.Kind)                                {}
+func (o resultObserver) CycleStarted(soak.Kind)                              {}
+func (o resultObserver) ObserveRequest(soak.Kind, soak.Reply, time.Duration) {}
+func (o resultObserver) LateRequest(soak.Kind)                               {}
+func (o resultObserver) CycleFinished(r *soak.Result)                        { o <- r }
+func (o resultObserver) CycleSkipped(soak.Kind)                              {}

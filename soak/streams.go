@@ -59,7 +59,7 @@ func (c *cycle) streams(ctx context.Context, cfg StreamsSpec, shard Shard) {
 		})
 	}
 	wg.Wait()
-	c.res.fill(mergeRecorders(recs), time.Since(start))
+	c.res.fill(mergeRecorders(recs), time.Since(start), c.runner.Plan.Endpoints)
 
 	d := &StreamsDetail{Count: cfg.Count, Requests: cfg.Requests, StarvedBelow: starvedBelow, Starved: []int{}}
 	throughputs := make([]float64, cfg.Count)

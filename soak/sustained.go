@@ -58,7 +58,7 @@ func (c *cycle) sustained(ctx context.Context, cfg SustainedSpec) {
 	run := c.paced(ctx, c.pacedWorkers(cfg.Workers, thirds), cfg.Rate, cfg.Duration)
 	total := run.merged()
 	planned, sent, late, sendTime := run.planned, run.sent, run.late, run.sendTime
-	c.res.fill(total, sendTime)
+	c.res.fill(total, sendTime, c.runner.Plan.Endpoints)
 	c.res.TargetRPS = cfg.Rate
 	c.res.LateRequests = late
 	c.res.GeneratorLimited = run.generatorLimited()

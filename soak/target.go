@@ -11,7 +11,17 @@ type Target interface {
 
 // Sender sends one request at a time.
 type Sender interface {
-	// Send sends one request under ctx and reports how it ended. The error explains
-	// any outcome but OutcomeOK and is nil for it.
-	Send(ctx context.Context) (Outcome, error)
+	// Send sends one request under ctx and reports how it ended.
+	Send(ctx context.Context) Reply
+}
+
+// Reply is how one request ended.
+type Reply struct {
+	Outcome Outcome
+	// Endpoint is the request's index in the plan's Endpoints.
+	Endpoint int
+	// Status is the HTTP status PIC answered with, 0 when no reply came.
+	Status int
+	// Err explains any outcome but OutcomeOK and is nil for it.
+	Err error
 }

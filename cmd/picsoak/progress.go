@@ -46,9 +46,9 @@ func (p *progress) CycleStarted(kind soak.Kind) {
 }
 
 // ObserveRequest implements soak.Observer.
-func (p *progress) ObserveRequest(_ soak.Kind, o soak.Outcome, _ time.Duration) {
+func (p *progress) ObserveRequest(_ soak.Kind, r soak.Reply, _ time.Duration) {
 	p.requests.Add(1)
-	if o != soak.OutcomeOK {
+	if r.Outcome != soak.OutcomeOK {
 		p.errors.Add(1)
 	}
 }

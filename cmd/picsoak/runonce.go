@@ -164,9 +164,8 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 // errors. Only a connection failure (refused, reset, DNS, TLS) counts: a PIC that
 // answers with an error status or slowly is reachable, and the cycles measure it.
 func preflight(ctx context.Context, target soak.Target) error {
-	o, err := target.NewSender(-1).Send(ctx)
-	if o == soak.OutcomeConnError {
-		return err
+	if r := target.NewSender(-1).Send(ctx); r.Outcome == soak.OutcomeConnError {
+		return r.Err
 	}
 	return nil
 }

@@ -169,8 +169,8 @@ func TestObserversReachEveryProgress(t *testing.T) {
 	a, b := newProgress(nil, false, 1), newProgress(nil, false, 1)
 	obs := soak.Observers{a, b}
 	obs.CycleStarted(soak.Burst)
-	obs.ObserveRequest(soak.Burst, soak.OutcomeOK, time.Millisecond)
-	obs.ObserveRequest(soak.Burst, soak.OutcomeTimeout, time.Second)
+	obs.ObserveRequest(soak.Burst, soak.Reply{Outcome: soak.OutcomeOK}, time.Millisecond)
+	obs.ObserveRequest(soak.Burst, soak.Reply{Outcome: soak.OutcomeTimeout}, time.Second)
 	for name, p := range map[string]*progress{"first": a, "second": b} {
 		if got, errs := p.requests.Load(), p.errors.Load(); got != 2 || errs != 1 {
 			t.Errorf("%s observer: got %d requests, %d errors; want 2, 1", name, got, errs)

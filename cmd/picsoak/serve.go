@@ -38,7 +38,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	v, rev := buildVersion()
 	metrics.RegisterRuntime(reg, v, rev)
 	metrics.RegisterShard(reg, cfg.Plan.Shard)
-	exp := metrics.New(reg)
+	exp := metrics.New(reg, cfg.Plan)
 
 	store := &report.Store{Dir: cfg.Daemon.ReportDir, Keep: cfg.Daemon.ReportKeep}
 	rig, err := newRig(cfg, log, resultRoute(exp, store, log))
@@ -50,7 +50,7 @@ func serve(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	sched := soak.NewScheduler(rig.runner)
 	restoreLastResults(store, sched, log)
 	for _, st := range sched.Status() {
-		exp.SetPlan(st.Cycle, cfg.Plan.MinSuccessRatio(st.Cycle), cfg.Plan.TargetRPS(st.Cycle), st.Interval)
+		exp.SetInterval(st.Cycle, st.Interval)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Daemon.ListenAddr)

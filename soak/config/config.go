@@ -75,6 +75,7 @@ type vars struct {
 	burst     burstVars
 	streams   streamsVars
 	capacity  capacityVars
+	slo       sloVars
 	sim       Sim
 }
 
@@ -95,6 +96,7 @@ func (v *vars) sections() []section {
 		{EnvPrefix + "BURST_", &v.burst},
 		{EnvPrefix + "STREAMS_", &v.streams},
 		{EnvPrefix + "CAPACITY_", &v.capacity},
+		{EnvPrefix + "SLO_", &v.slo},
 		{EnvPrefix + "SIM_", &v.sim},
 	}
 }
@@ -127,7 +129,7 @@ func Load(environ []string) (Config, error) {
 	c.Sim = v.sim
 	p.daemon(&c.Daemon)
 	c.Target = p.target(v.target)
-	c.Plan = p.plan(v)
+	c.Plan = p.plan(v, c.Target.names())
 	p.sim(c.Sim)
 	if err := p.err(); err != nil {
 		return Config{}, err

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/picsoak/picsoak/soak"
 )
 
 func TestLoadDefaults(t *testing.T) {
@@ -437,5 +439,87 @@ func TestRedactorReadsTheTargetsFile(t *testing.T) {
 	got := c.Redactor.String("file-password file-token session=file-cookie pic/b")
 	if want := "xxxxx xxxxx xxxxx pic/b"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestThresholds(t *testing.T) {
+	c, err := Load([]string{"PICSOAK_SUSTAINED_THRESHOLDS=p99<=250ms, p50 < 50ms,rate>=0.99", "PICSOAK_BURST_THRESHOLDS=success>=0.999,recovery<2s",
+		"PICSOAK_STREAMS_THRESHOLDS=none", "PICSOAK_CAPACITY_THRESHOLDS=rps>=5000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		kind soak.Kind
+		want string
+		min  float64
+	}{
+		// MIN_SUCCESS_RATIO is the first threshold; the rest are THRESHOLDS's.
+		{soak.Sustained, "success>=0.95 p99<=250ms p50<50ms rate>=0.99", 0.95},
+		// A success bound in THRESHOLDS takes MIN_SUCCESS_RATIO's place.
+		{soak.Burst, "success>=0.999 recovery<2s", 0.999},
+		// THRESHOLDS none leaves the success ratio.
+		{soak.Streams, "success>=0.95", 0.95},
+		// The capacity cycle's success ratio is its steps' SLO, not a threshold.
+		{soak.Capacity, "rps>=5000", 0.95},
+	} {
+		var got []string
+		for _, th := range c.Plan.Thresholds(tc.kind) {
+			got = append(got, th.String())
+		}
+		if strings.Join(got, " ") != tc.want || c.Plan.MinSuccessRatio(tc.kind) != tc.min {
+			t.Errorf("%s: got thresholds %q, min success %g; want %q, %g", tc.kind, got, c.Plan.MinSuccessRatio(tc.kind), tc.want, tc.min)
+		}
+	}
+	if p99 := c.Plan.Sustained.Thresholds[1]; p99.Bound != 0.25 || !p99.Duration() {
+		t.Errorf("p99 bound %g, want 0.25 seconds", p99.Bound)
+	}
+	// Out of the box every cycle but capacity has a latency bound besides its success ratio.
+	d, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []soak.Kind{soak.Sustained, soak.Burst, soak.Streams} {
+		if got := d.Plan.Thresholds(k); len(got) != 2 || got[1].String() != "p99<=1s" {
+			t.Errorf("%s default thresholds %v, want the success ratio and p99<=1s", k, got)
+		}
+	}
+}
+
+func TestThresholdErrors(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{
+		{"PICSOAK_SUSTAINED_THRESHOLDS=p98<=1s", `PICSOAK_SUSTAINED_THRESHOLDS="p98<=1s": "p98<=1s": unknown figure "p98"; want one of p50 p90 p95 p99 p99.9 max mean success rps rate`},
+		{"PICSOAK_STREAMS_THRESHOLDS=recovery<=1s", `PICSOAK_STREAMS_THRESHOLDS="recovery<=1s": "recovery<=1s": the streams cycle has no recovery; want one of p50 p90 p95 p99 p99.9 max mean success rps fairness`},
+		{"PICSOAK_BURST_THRESHOLDS=p99<=fast", `PICSOAK_BURST_THRESHOLDS="p99<=fast": "p99<=fast": want a duration such as 250ms or 1s after <=`},
+		{"PICSOAK_BURST_THRESHOLDS=success>=1.5", `PICSOAK_BURST_THRESHOLDS="success>=1.5": "success>=1.5": want a ratio from 0 to 1, such as 0.99`},
+		{"PICSOAK_BURST_THRESHOLDS=rps>=-1", `PICSOAK_BURST_THRESHOLDS="rps>=-1": "rps>=-1": want a rate of 0 or more (req/s)`},
+		{"PICSOAK_BURST_THRESHOLDS=p99", `PICSOAK_BURST_THRESHOLDS="p99": "p99": want NAME OP VALUE with OP one of < <= > >=, such as p99<=250ms or success>=0.99`},
+		{"PICSOAK_BURST_THRESHOLDS=p99<=1s,p99<=2s", `PICSOAK_BURST_THRESHOLDS="p99<=1s,p99<=2s": p99<= is bounded twice; want each figure and operator once`},
+		{"PICSOAK_SUSTAINED_THRESHOLDS=rate>=abc", `PICSOAK_SUSTAINED_THRESHOLDS="rate>=abc": "rate>=abc": want a number after >=`},
+	} {
+		_, err := Load([]string{tc.env})
+		var ce *Error
+		if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0] != tc.want {
+			t.Errorf("%s: got %v, want %q", tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestSLO(t *testing.T) {
+	c, err := Load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (soak.SLO{Availability: 0.99, LatencyThreshold: time.Second, LatencyObjective: 0.99, Window: 30 * 24 * time.Hour}); c.Plan.SLO != want {
+		t.Errorf("default SLO %+v, want %+v", c.Plan.SLO, want)
+	}
+	c, err = Load([]string{"PICSOAK_SLO_AVAILABILITY=0.999", "PICSOAK_SLO_LATENCY=250ms@0.95", "PICSOAK_SLO_WINDOW=28d"})
+	if err != nil || c.Plan.SLO != (soak.SLO{Availability: 0.999, LatencyThreshold: 250 * time.Millisecond, LatencyObjective: 0.95, Window: 28 * 24 * time.Hour}) {
+		t.Errorf("got %+v, %v; want 0.999, 250ms@0.95 over 28d", c.Plan.SLO, err)
+	}
+	_, err = Load([]string{"PICSOAK_SLO_AVAILABILITY=1", "PICSOAK_SLO_LATENCY=1s", "PICSOAK_SLO_WINDOW=a month"})
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 3 || !strings.HasPrefix(ce.Problems[0], "PICSOAK_SLO_AVAILABILITY=1: want an objective above 0 and under 1") ||
+		!strings.HasPrefix(ce.Problems[1], `PICSOAK_SLO_LATENCY="1s": want DURATION@OBJECTIVE`) || !strings.HasPrefix(ce.Problems[2], `PICSOAK_SLO_WINDOW="a month": want a window`) {
+		t.Errorf("got %v, want the three SLO variables named", err)
 	}
 }

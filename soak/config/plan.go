@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,8 @@ type sustainedVars struct {
 	Duration        time.Duration `env:"DURATION" envDefault:"30s" help:"length of the cycle"`
 	Rate            float64       `env:"RATE" envDefault:"100" help:"arrival rate (req/s), kept whatever PIC's latency"`
 	Workers         int           `env:"WORKERS" envDefault:"10" help:"most requests in flight"`
-	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"pass threshold, 0..1"`
+	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"pass threshold, 0..1: the threshold success>=X"`
+	Thresholds      string        `env:"THRESHOLDS" envDefault:"p99<=1s" help:"more thresholds that must all hold, k6-style NAME OP VALUE separated by commas, or none: p50 p90 p95 p99 p99.9 max mean (durations), success, rps, rate (0..1, achieved ÷ configured rate)"`
 }
 
 // burstVars is the spike cycle (seed test 1.2).
@@ -40,7 +42,8 @@ type burstVars struct {
 	Size            int           `env:"SIZE" envDefault:"500" help:"requests per burst"`
 	Workers         int           `env:"WORKERS" envDefault:"50" help:"concurrent workers per burst"`
 	Cooldown        time.Duration `env:"COOLDOWN" envDefault:"2s" help:"pause between bursts, used to measure recovery"`
-	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.90" help:"pass threshold, 0..1"`
+	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.90" help:"pass threshold, 0..1: the threshold success>=X"`
+	Thresholds      string        `env:"THRESHOLDS" envDefault:"p99<=1s" help:"more thresholds that must all hold, as for sustained; recovery (the slowest burst's recovery, a duration) instead of rate"`
 }
 
 // streamsVars is the independent sequential streams cycle (seed test 1.3).
@@ -48,7 +51,8 @@ type streamsVars struct {
 	Schedule        string  `env:"SCHEDULE" envDefault:"@every 10m" help:"cron spec (robfig/cron) or off"`
 	Count           int     `env:"COUNT" envDefault:"10" help:"number of streams"`
 	Requests        int     `env:"REQUESTS" envDefault:"100" help:"requests per stream, sent one after another"`
-	MinSuccessRatio float64 `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"pass threshold, 0..1"`
+	MinSuccessRatio float64 `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"pass threshold, 0..1: the threshold success>=X"`
+	Thresholds      string  `env:"THRESHOLDS" envDefault:"p99<=1s" help:"more thresholds that must all hold, as for sustained; fairness (Jain's index of the streams' throughputs, 0..1) instead of rate"`
 }
 
 // capacityVars is the stepped-rate search for PIC's knee.
@@ -61,11 +65,19 @@ type capacityVars struct {
 	Workers         int           `env:"WORKERS" envDefault:"200" help:"most requests in flight"`
 	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"a step under this success ratio, 0..1, misses the SLO"`
 	MaxP99          time.Duration `env:"MAX_P99" envDefault:"100ms" help:"a step whose p99 latency is above this misses the SLO"`
+	Thresholds      string        `env:"THRESHOLDS" help:"thresholds over all the steps that must hold besides the first step's SLO, as for sustained"`
 }
 
-// plan checks the cycles' variables and builds the engine's plan, with this replica's
-// share of the load applied.
-func (p *problems) plan(v vars) soak.Plan {
+// sloVars are the service levels PIC's requests are held to over time.
+type sloVars struct {
+	Availability float64 `env:"AVAILABILITY" envDefault:"0.99" help:"share of requests that must be ok over the SLO window, above 0 and under 1 (the error budget is the rest)"`
+	Latency      string  `env:"LATENCY" envDefault:"1s@0.99" help:"DURATION@OBJECTIVE: the share of requests that must be answered within DURATION over the SLO window"`
+	Window       string  `env:"WINDOW" envDefault:"30d" help:"the SLO window the error budget is counted over, e.g. 28d or 30d (the burn-rate alerts scale to it)"`
+}
+
+// plan checks the cycles' variables and builds the engine's plan against the named
+// endpoints, with this replica's share of the load applied.
+func (p *problems) plan(v vars, endpoints []string) soak.Plan {
 	pv := v.plan
 	p.check(pv.CycleTimeout > 0, "PICSOAK_CYCLE_TIMEOUT", pv.CycleTimeout, "want a duration > 0")
 	p.check(pv.EnterpriseTargetRPS > 0, "PICSOAK_ENTERPRISE_TARGET_RPS", pv.EnterpriseTargetRPS, "want a number > 0")
@@ -75,6 +87,7 @@ func (p *problems) plan(v vars) soak.Plan {
 	}
 	p.check(pv.ScheduleJitter >= 0, "PICSOAK_SCHEDULE_JITTER", pv.ScheduleJitter, "want a duration >= 0")
 	plan := soak.Plan{
+		Endpoints:           endpoints,
 		CycleTimeout:        pv.CycleTimeout,
 		SettleTime:          v.target.SettleTime,
 		EnterpriseTargetRPS: pv.EnterpriseTargetRPS,
@@ -91,6 +104,7 @@ func (p *problems) plan(v vars) soak.Plan {
 		Schedule: p.schedule("PICSOAK_SUSTAINED_SCHEDULE", s.Schedule),
 		Duration: s.Duration, Rate: s.Rate, Workers: s.Workers, MinSuccessRatio: s.MinSuccessRatio,
 	}
+	plan.Sustained.Thresholds, plan.Sustained.MinSuccessRatio = p.thresholds(soak.Sustained, "PICSOAK_SUSTAINED_", s.Thresholds, s.MinSuccessRatio)
 
 	b := v.burst
 	p.check(b.Count >= 1, "PICSOAK_BURST_COUNT", b.Count, "want at least 1")
@@ -100,8 +114,9 @@ func (p *problems) plan(v vars) soak.Plan {
 	p.ratio("PICSOAK_BURST_MIN_SUCCESS_RATIO", b.MinSuccessRatio)
 	plan.Burst = soak.BurstSpec{
 		Schedule: p.schedule("PICSOAK_BURST_SCHEDULE", b.Schedule),
-		Count:    b.Count, Size: b.Size, Workers: b.Workers, Cooldown: b.Cooldown, MinSuccessRatio: b.MinSuccessRatio,
+		Count:    b.Count, Size: b.Size, Workers: b.Workers, Cooldown: b.Cooldown,
 	}
+	plan.Burst.Thresholds, plan.Burst.MinSuccessRatio = p.thresholds(soak.Burst, "PICSOAK_BURST_", b.Thresholds, b.MinSuccessRatio)
 
 	st := v.streams
 	p.check(st.Count >= 1, "PICSOAK_STREAMS_COUNT", st.Count, "want at least 1")
@@ -109,8 +124,9 @@ func (p *problems) plan(v vars) soak.Plan {
 	p.ratio("PICSOAK_STREAMS_MIN_SUCCESS_RATIO", st.MinSuccessRatio)
 	plan.Streams = soak.StreamsSpec{
 		Schedule: p.schedule("PICSOAK_STREAMS_SCHEDULE", st.Schedule),
-		Count:    st.Count, Requests: st.Requests, MinSuccessRatio: st.MinSuccessRatio,
+		Count:    st.Count, Requests: st.Requests,
 	}
+	plan.Streams.Thresholds, plan.Streams.MinSuccessRatio = p.thresholds(soak.Streams, "PICSOAK_STREAMS_", st.Thresholds, st.MinSuccessRatio)
 
 	ca := v.capacity
 	p.check(ca.StartRate > 0, "PICSOAK_CAPACITY_START_RATE", ca.StartRate, "want a rate > 0 (req/s)")
@@ -127,6 +143,9 @@ func (p *problems) plan(v vars) soak.Plan {
 		StartRate: ca.StartRate, StepRate: ca.StepRate, StepDuration: ca.StepDuration, MaxRate: ca.MaxRate,
 		Workers: ca.Workers, MinSuccessRatio: ca.MinSuccessRatio, MaxP99: ca.MaxP99,
 	}
+	// The capacity cycle's success ratio is its steps' SLO, not a threshold of the
+	// whole search, which pushes PIC past its limit on purpose.
+	plan.Capacity.Thresholds, _ = p.thresholds(soak.Capacity, "PICSOAK_CAPACITY_", ca.Thresholds, -1)
 	rates := p.parsed("PICSOAK_CAPACITY_START_RATE", "PICSOAK_CAPACITY_STEP_RATE", "PICSOAK_CAPACITY_MAX_RATE", "PICSOAK_CAPACITY_STEP_DURATION", "PICSOAK_CYCLE_TIMEOUT")
 	if rates && ca.StartRate > 0 && ca.StepRate > 0 && ca.StepDuration > 0 && ca.MaxRate >= ca.StartRate {
 		n := plan.Capacity.StepCount()
@@ -136,6 +155,7 @@ func (p *problems) plan(v vars) soak.Plan {
 			p.add("PICSOAK_CAPACITY_STEP_DURATION", "PICSOAK_CAPACITY_STEP_DURATION=%s: %d steps take %s, want them within PICSOAK_CYCLE_TIMEOUT (%s)", ca.StepDuration, n, total, pv.CycleTimeout)
 		}
 	}
+	plan.SLO = p.slo(v.slo)
 	return forShard(plan, shard)
 }
 
@@ -220,4 +240,120 @@ func parseSchedule(spec string) (s soak.Schedule, err error) {
 		return soak.Schedule{Spec: spec}, fmt.Errorf("want a cron spec such as '@every 10m' or '*/15 * * * *', or off (%v)", err)
 	}
 	return s, nil
+}
+
+// thresholds parses prefix+THRESHOLDS for kind. minSuccess, unless negative, is
+// PICSOAK_<CYCLE>_MIN_SUCCESS_RATIO: the threshold success>=minSuccess, first, unless
+// THRESHOLDS bounds success from below itself, which then takes its place. It returns
+// the thresholds and the success ratio they require (minSuccess's or its stand-in's).
+func (p *problems) thresholds(kind soak.Kind, prefix, spec string, minSuccess float64) ([]soak.Threshold, float64) {
+	key := prefix + "THRESHOLDS"
+	var out []soak.Threshold
+	seen := map[string]bool{}
+	// An empty variable takes the default, so "none" is how to say there are none.
+	if strings.TrimSpace(spec) == "none" {
+		spec = ""
+	}
+	for part := range strings.SplitSeq(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		t, err := parseThreshold(kind, part)
+		if err != nil {
+			p.add(key, "%s=%q: %q: %v", key, spec, part, err)
+			continue
+		}
+		if seen[t.Metric+t.Op] {
+			p.add(key, "%s=%q: %s%s is bounded twice; want each figure and operator once", key, spec, t.Metric, t.Op)
+			continue
+		}
+		seen[t.Metric+t.Op] = true
+		out = append(out, t)
+	}
+	if minSuccess < 0 {
+		return out, minSuccess
+	}
+	for _, t := range out {
+		if t.Metric == "success" && (t.Op == ">=" || t.Op == ">") {
+			return out, t.Bound
+		}
+	}
+	return append([]soak.Threshold{{Metric: "success", Op: ">=", Bound: minSuccess}}, out...), minSuccess
+}
+
+// thresholdOps are the operators, in the order they are tried.
+var thresholdOps = []string{"<=", ">=", "<", ">"}
+
+// parseThreshold parses one NAME OP VALUE of kind.
+func parseThreshold(kind soak.Kind, s string) (soak.Threshold, error) {
+	var t soak.Threshold
+	var bound string
+	for i := 0; i < len(s) && t.Op == ""; i++ {
+		for _, op := range thresholdOps {
+			if strings.HasPrefix(s[i:], op) {
+				t.Metric, t.Op, bound = strings.TrimSpace(s[:i]), op, strings.TrimSpace(s[i+len(op):])
+				break
+			}
+		}
+	}
+	figures := strings.Join(kind.Figures(), " ")
+	switch {
+	case t.Op == "":
+		return t, fmt.Errorf("want NAME OP VALUE with OP one of < <= > >=, such as p99<=250ms or success>=0.99")
+	case !soak.Sustained.HasFigure(t.Metric) && !soak.Burst.HasFigure(t.Metric) && !soak.Streams.HasFigure(t.Metric):
+		return t, fmt.Errorf("unknown figure %q; want one of %s", t.Metric, figures)
+	case !kind.HasFigure(t.Metric):
+		return t, fmt.Errorf("the %s cycle has no %s; want one of %s", kind, t.Metric, figures)
+	}
+	if t.Duration() {
+		d, err := time.ParseDuration(bound)
+		if err != nil || d < 0 {
+			return t, fmt.Errorf("want a duration such as 250ms or 1s after %s", t.Op)
+		}
+		t.Bound = d.Seconds()
+		return t, nil
+	}
+	v, err := strconv.ParseFloat(bound, 64)
+	switch {
+	case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
+		return t, fmt.Errorf("want a number after %s", t.Op)
+	case t.Metric == "rps" && v < 0:
+		return t, fmt.Errorf("want a rate of 0 or more (req/s)")
+	case t.Metric != "rps" && (v < 0 || v > 1):
+		return t, fmt.Errorf("want a ratio from 0 to 1, such as 0.99")
+	}
+	t.Bound = v
+	return t, nil
+}
+
+// slo checks the SLO variables.
+func (p *problems) slo(v sloVars) soak.SLO {
+	s := soak.SLO{Availability: v.Availability}
+	p.check(v.Availability > 0 && v.Availability < 1, "PICSOAK_SLO_AVAILABILITY", v.Availability, "want an objective above 0 and under 1, such as 0.99 or 0.999")
+	d, o, ok := strings.Cut(v.Latency, "@")
+	threshold, err1 := time.ParseDuration(d)
+	objective, err2 := strconv.ParseFloat(o, 64)
+	if !ok || err1 != nil || err2 != nil || threshold <= 0 || !(objective > 0 && objective < 1) {
+		p.add("PICSOAK_SLO_LATENCY", "PICSOAK_SLO_LATENCY=%q: want DURATION@OBJECTIVE with a duration > 0 and an objective above 0 and under 1, such as 1s@0.99 or 250ms@0.999", v.Latency)
+	}
+	s.LatencyThreshold, s.LatencyObjective = threshold, objective
+	window, err := parseWindow(v.Window)
+	if err != nil || window < time.Hour {
+		p.add("PICSOAK_SLO_WINDOW", "PICSOAK_SLO_WINDOW=%q: want a window of an hour or more, such as 28d, 30d or 720h", v.Window)
+	}
+	s.Window = window
+	return s
+}
+
+// parseWindow parses a duration that may count in days, as Prometheus's do: 30d.
+func parseWindow(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 3650 {
+			return 0, errors.New("bad days")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }

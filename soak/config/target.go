@@ -68,6 +68,9 @@ type Target struct {
 
 // Endpoint is one request picsoak sends.
 type Endpoint struct {
+	// Name labels the endpoint's series and report rows: its "# name:", its method
+	// and path, or "default" for the one of PICSOAK_TARGET_URL.
+	Name   string
 	Method string
 	URL    *url.URL
 	Header http.Header
@@ -121,7 +124,7 @@ func (p *problems) target(v targetVars) Target {
 		}
 	} else {
 		t.Simulated = v.URL == ""
-		t.Endpoints = []Endpoint{{Method: v.Method, URL: u, Header: header, Body: []byte(v.Body), Weight: 1}}
+		t.Endpoints = []Endpoint{{Name: "default", Method: v.Method, URL: u, Header: header, Body: []byte(v.Body), Weight: 1}}
 	}
 	if v.BodyTemplate {
 		for i, e := range t.Endpoints {
@@ -150,6 +153,15 @@ func endpointURL(e Endpoint) string {
 		return "(the simulator)"
 	}
 	return redact.URL(e.URL.String())
+}
+
+// names lists the endpoints' names, in order.
+func (t *Target) names() []string {
+	out := make([]string, len(t.Endpoints))
+	for i, e := range t.Endpoints {
+		out[i] = e.Name
+	}
+	return out
 }
 
 // redactor collects the secrets of every URL and header of t.

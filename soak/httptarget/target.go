@@ -154,8 +154,9 @@ type httpSender struct {
 	reply    bytes.Buffer // the reply body, kept only when a response check needs it
 }
 
-func (s *httpSender) Send(ctx context.Context) (soak.Outcome, error) {
+func (s *httpSender) Send(ctx context.Context) soak.Reply {
 	i := s.order[s.next]
+	reply := soak.Reply{Endpoint: i}
 	s.next = (s.next + 1) % len(s.order)
 	ctx, cancel := context.WithTimeout(ctx, s.t.timeout)
 	defer cancel()
@@ -171,8 +172,9 @@ func (s *httpSender) Send(ctx context.Context) (soak.Outcome, error) {
 	}
 	resp, err := s.t.client.Do(req)
 	if err != nil {
-		return Classify(err), err
+		return failed(reply, Classify(err), err)
 	}
+	reply.Status = resp.StatusCode
 	// Read at most maxBody bytes and hold none of them unless a check needs them. A
 	// longer body is fine: closing it unread only costs this connection its reuse.
 	var sink io.Writer = io.Discard
@@ -183,17 +185,28 @@ func (s *httpSender) Send(ctx context.Context) (soak.Outcome, error) {
 	_, err = io.Copy(sink, io.LimitReader(resp.Body, s.t.maxBody))
 	resp.Body.Close()
 	if err != nil {
-		return Classify(err), fmt.Errorf("reading body: %w", err)
+		return failed(reply, Classify(err), fmt.Errorf("reading body: %w", err))
 	}
-	if !s.t.expected.Has(resp.StatusCode) {
-		return soak.OutcomeHTTPError, StatusError(resp.StatusCode)
+	return s.t.judge(reply, s.reply.Bytes())
+}
+
+// judge decides the outcome of a complete reply: its status, then the reply check.
+func (t *Target) judge(reply soak.Reply, body []byte) soak.Reply {
+	if !t.expected.Has(reply.Status) {
+		return failed(reply, soak.OutcomeHTTPError, StatusError(reply.Status))
 	}
-	if s.t.check != nil {
-		if err := verify(s.t.check, s.reply.Bytes()); err != nil {
-			return soak.OutcomeHTTPError, err
+	if t.check != nil {
+		if err := verify(t.check, body); err != nil {
+			return failed(reply, soak.OutcomeHTTPError, err)
 		}
 	}
-	return soak.OutcomeOK, nil
+	return reply
+}
+
+// failed returns r ended with outcome o for err.
+func failed(r soak.Reply, o soak.Outcome, err error) soak.Reply {
+	r.Outcome, r.Err = o, err
+	return r
 }
 
 // StatusError is a reply whose status is not among the expected ones.

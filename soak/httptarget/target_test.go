@@ -99,7 +99,8 @@ func TestOutcomeClassification(t *testing.T) {
 						tt.edit(c)
 					}
 				}, env...)
-				got, err := target.NewSender(-1).Send(context.Background())
+				reply := target.NewSender(-1).Send(context.Background())
+				got, err := reply.Outcome, reply.Err
 				if got != tt.want {
 					t.Errorf("got %s (%v), want %s", got, err, tt.want)
 				}
@@ -125,7 +126,8 @@ func testTargetSendsConfiguredRequest(t *testing.T, client string) {
 	t.Cleanup(srv.Close)
 	target := newTestTarget(t, srv.URL, func(c *config.Target) { c.Client = client },
 		"PICSOAK_TARGET_METHOD=POST", "PICSOAK_TARGET_HEADERS=Authorization: Bearer token\nContent-Type: application/json", `PICSOAK_TARGET_BODY={"event":1}`)
-	if o, err := target.NewSender(7).Send(context.Background()); o != soak.OutcomeOK {
+	if r := target.NewSender(7).Send(context.Background()); r.Outcome != soak.OutcomeOK {
+		o, err := r.Outcome, r.Err
 		t.Fatalf("got %s (%v), want ok", o, err)
 	}
 	want := seen{"POST", "Bearer token", "application/json", `{"event":1}`, "7", "picsoak-test"}
@@ -153,7 +155,8 @@ func testLargeBodyIsReadBoundedAndNotAnError(t *testing.T, client string) {
 	}))
 	t.Cleanup(srv.Close)
 	target := newTestTarget(t, srv.URL, func(c *config.Target) { c.Client, c.MaxBodyBytes = client, 128<<10 })
-	if o, err := target.NewSender(-1).Send(context.Background()); o != soak.OutcomeOK {
+	if r := target.NewSender(-1).Send(context.Background()); r.Outcome != soak.OutcomeOK {
+		o, err := r.Outcome, r.Err
 		t.Fatalf("got %s (%v), want ok", o, err)
 	}
 	srv.Close() // waits for the handler, so written is final
@@ -176,7 +179,8 @@ func testConnectionsAreReused(t *testing.T, client string) {
 	t.Cleanup(srv.Close)
 	sender := newTestTarget(t, srv.URL, func(c *config.Target) { c.Client = client }).NewSender(-1)
 	for range 50 {
-		if o, err := sender.Send(context.Background()); o != soak.OutcomeOK {
+		if r := sender.Send(context.Background()); r.Outcome != soak.OutcomeOK {
+			o, err := r.Outcome, r.Err
 			t.Fatalf("got %s (%v), want ok", o, err)
 		}
 	}
@@ -194,7 +198,8 @@ func BenchmarkHTTPTargetSend(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if o, err := sender.Send(ctx); o != soak.OutcomeOK {
+				if r := sender.Send(ctx); r.Outcome != soak.OutcomeOK {
+					o, err := r.Outcome, r.Err
 					b.Fatalf("got %s (%v), want ok", o, err)
 				}
 			}

@@ -117,6 +117,19 @@ func testMultiEndpointWorkload(t *testing.T, client string) {
 	if !strings.Contains(res.Errors["http_error"], `want "accepted"`) {
 		t.Errorf("example error %q, want the failed check", res.Errors["http_error"])
 	}
+	// Each endpoint's own figures, named by method and path, and every reply's status.
+	if len(res.Endpoints) != 2 {
+		t.Fatalf("endpoints %+v, want the file's two", res.Endpoints)
+	}
+	if e := res.Endpoints[0]; e.Name != "POST /events" || e.Requests[soak.OutcomeOK] != 60 || e.SuccessRatio != 1 || e.Codes["200"] != 60 || e.P99Seconds <= 0 {
+		t.Errorf("first endpoint %+v, want POST /events with 60 ok 200s and a p99", e)
+	}
+	if e := res.Endpoints[1]; e.Name != "GET /broken" || e.Requests[soak.OutcomeHTTPError] != 20 || e.SuccessRatio != 0 || e.Codes["200"] != 20 {
+		t.Errorf("second endpoint %+v, want GET /broken with 20 failed checks of 200 replies", e)
+	}
+	if res.Codes["200"] != 80 || len(res.Codes) != 1 {
+		t.Errorf("codes %v, want 80 replies of 200", res.Codes)
+	}
 	if !strings.Contains(cfg.Target.Name(), "(+1 more endpoints)") {
 		t.Errorf("name %q, want the endpoint count", cfg.Target.Name())
 	}

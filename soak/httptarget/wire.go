@@ -225,11 +225,12 @@ func newWireSender(t *Target, stream int, headers []http.Header) *wireSender {
 }
 
 // Send implements soak.Sender.
-func (s *wireSender) Send(ctx context.Context) (soak.Outcome, error) {
+func (s *wireSender) Send(ctx context.Context) soak.Reply {
+	reply := soak.Reply{Endpoint: s.order[s.next]}
 	if err := s.watch(ctx); err != nil {
-		return Classify(err), err
+		return failed(reply, Classify(err), err)
 	}
-	e := &s.endpoints[s.order[s.next]]
+	e := &s.endpoints[reply.Endpoint]
 	s.next = (s.next + 1) % len(s.order)
 	c := s.conns[e.conn]
 	request := e.request
@@ -252,6 +253,7 @@ func (s *wireSender) Send(ctx context.Context) (soak.Outcome, error) {
 		c.close()
 		status, err = s.roundTrip(ctx, c, e, request, deadline)
 	}
+	reply.Status = status
 	if err != nil {
 		c.close()
 		if errors.Is(err, errBodyTooLarge) {
@@ -260,18 +262,10 @@ func (s *wireSender) Send(ctx context.Context) (soak.Outcome, error) {
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			}
-			return Classify(err), err
+			return failed(reply, Classify(err), err)
 		}
 	}
-	if !s.t.expected.Has(status) {
-		return soak.OutcomeHTTPError, StatusError(status)
-	}
-	if s.t.check != nil {
-		if err := verify(s.t.check, s.reply); err != nil {
-			return soak.OutcomeHTTPError, err
-		}
-	}
-	return soak.OutcomeOK, nil
+	return s.t.judge(reply, s.reply)
 }
 
 // staleConnError marks a failure before any byte of the reply was read.

@@ -49,7 +49,8 @@ func TestWireSenderAllocatesNothingPerRequest(t *testing.T) {
 	ctx := context.Background()
 	sender.Send(ctx) // dial once
 	allocs := testing.AllocsPerRun(200, func() {
-		if o, err := sender.Send(ctx); o != soak.OutcomeOK {
+		if r := sender.Send(ctx); r.Outcome != soak.OutcomeOK {
+			o, err := r.Outcome, r.Err
 			t.Fatalf("got %s (%v), want ok", o, err)
 		}
 	})
@@ -115,7 +116,8 @@ func TestWireSenderRetriesStaleConnection(t *testing.T) {
 	url := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true)
 	sender := newTestTarget(t, url, nil).NewSender(-1)
 	for i := range 20 {
-		if o, err := sender.Send(context.Background()); o != soak.OutcomeOK {
+		if r := sender.Send(context.Background()); r.Outcome != soak.OutcomeOK {
+			o, err := r.Outcome, r.Err
 			t.Fatalf("request %d: got %s (%v), want ok", i, o, err)
 		}
 	}
@@ -127,7 +129,8 @@ func BenchmarkWireSend(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if o, err := sender.Send(ctx); o != soak.OutcomeOK {
+		if r := sender.Send(ctx); r.Outcome != soak.OutcomeOK {
+			o, err := r.Outcome, r.Err
 			b.Fatalf("got %s (%v), want ok", o, err)
 		}
 	}
@@ -206,13 +209,15 @@ func TestWireSenderTimesOutOnAReusedConnection(t *testing.T) {
 	// Use the connection for longer than the timeout, so that a deadline kept from its
 	// first request would cut the last one short.
 	for first := time.Now(); time.Since(first) < 2*timeout; {
-		if o, err := sender.Send(context.Background()); o != soak.OutcomeOK {
+		if r := sender.Send(context.Background()); r.Outcome != soak.OutcomeOK {
+			o, err := r.Outcome, r.Err
 			t.Fatalf("got %s (%v), want ok", o, err)
 		}
 	}
 	close(stall)
 	start := time.Now()
-	o, err := sender.Send(context.Background())
+	reply := sender.Send(context.Background())
+	o, err := reply.Outcome, reply.Err
 	if elapsed := time.Since(start); o != soak.OutcomeTimeout || elapsed < timeout {
 		t.Fatalf("unanswered request on a reused connection: got %s (%v) after %v, want %s after at least %v", o, err, elapsed, soak.OutcomeTimeout, timeout)
 	}
