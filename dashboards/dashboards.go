@@ -84,12 +84,27 @@ func newDashboard(uid, title, description string) *dashboard.DashboardBuilder {
 			Label("Data source").
 			Description("The Prometheus that scrapes picsoak.").
 			Type("prometheus")).
+		WithVariable(labelValues("job", "Job",
+			"Prometheus jobs of picsoak's series: the daemon's scrape job, and each batch run's push job.",
+			"label_values(picsoak_cycles_total, job)")).
 		WithVariable(labelValues("instance", "Instance",
-			"picsoak instances (their scrape address).",
-			"label_values(picsoak_build_info, instance)")).
+			"picsoak instances (their scrape address, or a batch run's push instance).",
+			`label_values(picsoak_cycles_total{job=~"$job"}, instance)`)).
 		WithVariable(labelValues("cycle", "Cycle",
 			"Cycle kinds: sustained, burst, streams, capacity.",
-			`label_values(picsoak_cycles_total{instance=~"$instance"}, cycle)`))
+			`label_values(picsoak_cycles_total{instance=~"$instance"}, cycle)`)).
+		WithVariable(labelValues("endpoint", "Endpoint",
+			"PIC's endpoints: a targets file's entries by name, or default for PICSOAK_TARGET_URL.",
+			`label_values(picsoak_requests_total{instance=~"$instance"}, endpoint)`)).
+		WithVariable(dashboard.NewCustomVariableBuilder("slo_window").
+			Label("SLO window").
+			Description("Window the error budget left is counted over: PICSOAK_SLO_WINDOW, 30d unless configured otherwise.").
+			Values(dashboard.StringOrMap{String: ptr("30d,28d,7d")}).
+			Current(dashboard.VariableOption{
+				Selected: ptr(true),
+				Text:     dashboard.StringOrArrayOfString{String: ptr("30d")},
+				Value:    dashboard.StringOrArrayOfString{String: ptr("30d")},
+			}))
 }
 
 // labelValues is a multi-value query variable whose "All" matches every value, so
@@ -117,6 +132,8 @@ func labelValues(name, label, description, query string) *dashboard.QueryVariabl
 // describe the last burst or streams cycle only.
 const (
 	sel      = `instance=~"$instance",cycle=~"$cycle"`
+	selEp    = `instance=~"$instance",cycle=~"$cycle",endpoint=~"$endpoint"`
+	selJob   = `job=~"$job"`
 	selInst  = `instance=~"$instance"`
 	selOwn   = `job="picsoak",instance=~"$instance"`
 	rateWin  = `[$__rate_interval]`

@@ -12,7 +12,7 @@ func overview() *dashboard.DashboardBuilder {
 		"Verdict, success ratio, throughput and latency of every picsoak cycle against PIC.").
 		WithRow(row(1, "Verdict")).
 		WithPanel(statPanel(2, "Last verdict per cycle",
-			"Verdict of each cycle's last complete run (picsoak_cycle_pass): PASS when its success ratio met the configured threshold. Aborted runs keep the previous verdict. With several instances (PICSOAK_SHARD replicas), the worst of them: FAIL when any failed.",
+			"Verdict of each cycle's last complete run (picsoak_cycle_pass): PASS when every one of its thresholds held (PICSOAK_<CYCLE>_THRESHOLDS and its success ratio). Aborted runs keep the previous verdict. With several instances (PICSOAK_SHARD replicas), the worst of them: FAIL when any failed.",
 			"none", 8, 5,
 			instant("A", `min by (cycle) (picsoak_cycle_pass{`+sel+`})`, "{{cycle}}")).
 			Mappings(valueText("1", "PASS", "green", "0", "FAIL", "red")).
@@ -47,6 +47,12 @@ func overview() *dashboard.DashboardBuilder {
 			Min(0).
 			Decimals(0).
 			Orientation(common.VizOrientationHorizontal))).
+		WithPanel(statPanel(25, "Thresholds of the last cycle",
+			"Each threshold of each cycle's last complete run (picsoak_cycle_threshold_met): held or missed, named NAME OP as configured (PICSOAK_<CYCLE>_THRESHOLDS, MIN_SUCCESS_RATIO as success >=); its bound is picsoak_cycle_threshold. With several instances, missed when any missed it.",
+			"none", 24, 5,
+			instant("A", `min by (cycle, metric, op) (picsoak_cycle_threshold_met{`+sel+`})`, "{{cycle}} {{metric}} {{op}}")).
+			Mappings(valueText("1", "held", "green", "0", "missed", "red")).
+			Thresholds(thresholds("red", step(1, "green")))).
 		WithRow(row(6, "Success and throughput")).
 		WithPanel(timeSeries(7, "Success ratio vs threshold",
 			"Share of ok requests in each cycle's last complete run (picsoak_cycle_success_ratio, solid) against the pass threshold it is judged by (picsoak_cycle_min_success_ratio, dashed). A solid line under its dashed line is a failed cycle.",
@@ -63,10 +69,19 @@ func overview() *dashboard.DashboardBuilder {
 			Min(0).
 			WithOverride(dashedByQuery("B"))).
 		WithPanel(timeSeries(9, "Request rate by outcome (live)",
-			"Requests per second sent to PIC while cycles run, by how they ended (picsoak_requests_total): ok, http_error, timeout, conn_error, other. Anything but ok counts against the success ratio. Summed over the selected instances.",
+			"Requests per second sent to PIC while cycles run, by how they ended (picsoak_requests_total): ok, http_error, timeout, conn_error, other. Anything but ok counts against the success ratio. Summed over the selected instances and endpoints.",
 			"reqps", 12, 8,
-			query("A", `sum by (cycle, outcome) (rate(picsoak_requests_total{`+sel+`}`+rateWin+`))`, "{{cycle}} {{outcome}}")).
+			query("A", `sum by (cycle, outcome) (rate(picsoak_requests_total{`+selEp+`}`+rateWin+`))`, "{{cycle}} {{outcome}}")).
 			Min(0)).
+		WithPanel(timeSeries(23, "Responses by endpoint and status code (live)",
+			"Requests per second by PIC's endpoint and the HTTP status it answered with (picsoak_responses_total); code none is a request no reply came to (timeouts, connection errors). Summed over the selected instances and cycles.",
+			"reqps", 12, 8,
+			query("A", `sum by (endpoint, code) (rate(picsoak_responses_total{`+selEp+`}`+rateWin+`))`, "{{endpoint}} {{code}}")).
+			Min(0)).
+		WithPanel(timeSeries(24, "Request latency p99 by endpoint (live)",
+			"p99 latency of each endpoint while cycles run, from the classic buckets of picsoak_request_duration_seconds; the requests of every selected instance and cycle count together.",
+			"s", 12, 8,
+			query("A", `histogram_quantile(0.99, sum by (endpoint, le) (rate(picsoak_request_duration_seconds_bucket{`+selEp+`}`+rateWin+`)))`, "{{endpoint}} p99"))).
 		WithPanel(timeSeries(10, "Sustained degradation (last third ÷ first third)",
 			"Inside the last sustained cycle: ok req/s of its last third ÷ its first third (picsoak_sustained_throughput_change_ratio; under 1 = slowed down) and p99 of its last third ÷ first third (picsoak_sustained_p99_change_ratio; over 1 = got slower), averaged over the selected instances.",
 			"none", 12, 8,
@@ -76,8 +91,8 @@ func overview() *dashboard.DashboardBuilder {
 		WithPanel(timeSeries(12, "Request latency p50 / p99 (live)",
 			"Latency quantiles while cycles run, from the classic buckets of picsoak_request_duration_seconds (accurate to a bucket boundary). Sustained latency counts from each request's intended start, so a stalled PIC cannot hide behind a stalled generator. The requests of every selected instance count together.",
 			"s", 12, 8,
-			query("A", quantileExpr("0.5", sel), "{{cycle}} p50"),
-			query("B", quantileExpr("0.99", sel), "{{cycle}} p99"))).
+			query("A", quantileExpr("0.5", selEp), "{{cycle}} p50"),
+			query("B", quantileExpr("0.99", selEp), "{{cycle}} p99"))).
 		WithPanel(barGauge(13, "Last cycle latency quantiles",
 			"Exact latency quantiles (0.5 … 1 = max) of each cycle's last complete run, computed once at its end from an HDR histogram (picsoak_cycle_latency_seconds); with several instances, the worst of them.",
 			"s", 12, 8,
@@ -105,6 +120,29 @@ func overview() *dashboard.DashboardBuilder {
 			query("B", `max by (cycle) (picsoak_cycle_service_time_seconds{quantile="0.99",`+sel+`})`, "{{cycle}} service time p99")).
 			Min(0).
 			WithOverride(dashedByQuery("B"))).
+		// The SLO row reads the recording rules of alerts/picsoak.rules.yml, which
+		// aggregate by job: the SLO is PIC's, whichever instance measured it.
+		WithRow(row(26, "SLOs (error budgets)")).
+		WithPanel(timeSeries(27, "SLIs vs objective (last hour)",
+			"Share of PIC's requests in the last hour that were ok (availability) or answered within the latency threshold (latency, picsoak_slo_latency_threshold_seconds), from picsoak:slo_errors:ratio_rate1h, against each SLO's objective (picsoak_slo_objective_ratio, dashed). The capacity cycle's requests are no SLI. Gaps are hours without a request.",
+			"percentunit", 12, 8,
+			query("A", `1 - picsoak:slo_errors:ratio_rate1h{`+selJob+`}`, "{{job}} {{slo}}"),
+			query("B", `max by (job, slo) (picsoak_slo_objective_ratio{`+selJob+`})`, "{{job}} {{slo}} objective")).
+			Max(1).
+			WithOverride(dashedByQuery("B"))).
+		WithPanel(statPanel(28, "Error budget left",
+			"Share of each SLO's error budget (1 − objective) left over the SLO window ($slo_window): 1 − the window's mean 15-minute error ratio ÷ the budget. Under 0 the SLO is broken for the window.",
+			"percentunit", 12, 8,
+			instant("A", `1 - avg_over_time(picsoak:slo_errors:ratio_rate15m{`+selJob+`}[$slo_window]) / on (job, slo) picsoak:slo_error_budget:ratio`, "{{job}} {{slo}}")).
+			Thresholds(thresholds("red", step(0.25, "orange"), step(0.5, "green")))).
+		WithPanel(timeSeries(29, "Burn rates",
+			"How many times faster than the SLO window allows each SLO's budget burns, over 15m, 1h, 6h and 1d (error ratio ÷ budget; 1 uses the budget up exactly at the window's end). The fast-burn page fires over 14.4 (1h and 15m) or 6 (6h and 30m) for a 30-day window; the slow-burn ticket over 3 (1d and 2h) or 1 (3d and 6h).",
+			"none", 24, 8,
+			query("A", `picsoak:slo_errors:ratio_rate15m{`+selJob+`} / on (job, slo) picsoak:slo_error_budget:ratio`, "{{job}} {{slo}} 15m"),
+			query("B", `picsoak:slo_errors:ratio_rate1h{`+selJob+`} / on (job, slo) picsoak:slo_error_budget:ratio`, "{{job}} {{slo}} 1h"),
+			query("C", `picsoak:slo_errors:ratio_rate6h{`+selJob+`} / on (job, slo) picsoak:slo_error_budget:ratio`, "{{job}} {{slo}} 6h"),
+			query("D", `picsoak:slo_errors:ratio_rate1d{`+selJob+`} / on (job, slo) picsoak:slo_error_budget:ratio`, "{{job}} {{slo}} 1d")).
+			Min(0)).
 		// Summed over the selected instances: shards of one load (PICSOAK_SHARD) each
 		// run their share of every step, so PIC's capacity is the sum of theirs.
 		WithRow(row(17, "Capacity (capacity cycle, off by default)")).

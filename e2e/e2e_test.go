@@ -28,6 +28,13 @@ import (
 // series the rules use and the simulator's own.
 var designFamilies = []string{
 	"picsoak_requests_total",
+	"picsoak_responses_total",
+	"picsoak_cycle_threshold",
+	"picsoak_cycle_threshold_met",
+	"picsoak_slo_objective_ratio",
+	"picsoak_slo_latency_threshold_seconds",
+	"picsoak_slo_latency_bucket_info",
+	"picsoak_slo_window_seconds",
 	"picsoak_request_duration_seconds_bucket",
 	"picsoak_request_duration_seconds_sum",
 	"picsoak_request_duration_seconds_count",
@@ -120,6 +127,9 @@ func TestEndToEnd(t *testing.T) {
 		"PICSOAK_STREAMS_SCHEDULE=@every 5s",
 		"PICSOAK_STREAMS_COUNT=3",
 		"PICSOAK_STREAMS_REQUESTS=6",
+		// A latency bound and a latency SLO the 250ms fault below misses.
+		"PICSOAK_SUSTAINED_THRESHOLDS=p99<=200ms",
+		"PICSOAK_SLO_LATENCY=200ms@0.99",
 	}, "serve")
 	WaitHTTP(t, "http://"+soakAddr+"/readyz", 15*time.Second, soak)
 
@@ -208,38 +218,54 @@ func TestEndToEnd(t *testing.T) {
 		logQuery(t, api, `instance_cycle:picsoak_cycle_throughput_rps:median_7d`)
 	})
 
+	sustained := labels{"cycle": "sustained"}
+	p99Missed := labels{"cycle": "sustained", "metric": "p99"}
+	successMissed := labels{"cycle": "sustained", "metric": "success"}
 	t.Run("latency regression alerts", func(t *testing.T) {
 		// On a loaded machine one slow cycle can fire the alert before any fault;
 		// it must be quiet first so that the firing below is the fault's.
-		waitQuiet(t, api, "PicsoakLatencyP99Regression", "sustained", stack)
+		waitQuiet(t, api, "PicsoakLatencyP99Regression", sustained, stack)
+		waitQuiet(t, api, "PicsoakThresholdMissed", sustained, stack)
 		// Far above the p99 of a busy CI machine, so twice the baseline is crossed
-		// even when the baseline itself is inflated by load.
+		// even when the baseline itself is inflated by load; and above the sustained
+		// cycle's p99<=200ms threshold and the latency SLO's 200ms, while every
+		// request still answers 200.
 		fault := time.Now()
 		control(t, `{"latency":"250ms"}`)
-		waitAlert(t, api, hook, "PicsoakLatencyP99Regression", "sustained", fault, stack)
+		waitAlert(t, api, hook, "PicsoakLatencyP99Regression", sustained, fault, stack)
+		waitAlert(t, api, hook, "PicsoakThresholdMissed", p99Missed, fault, stack)
+		// The latency SLI falls: the recorded 15-minute error ratio rises, and the
+		// share of requests within the threshold over the last seconds drops under
+		// the objective.
+		Eventually(t, "latency SLI falls", 60*time.Second, time.Second, func() (bool, string) {
+			bad, err1 := scalar(api, `picsoak:slo_errors:ratio_rate15m{job="picsoak",slo="latency"}`)
+			good, err2 := scalar(api, latencySLI)
+			return err1 == nil && err2 == nil && bad > 0 && good < 0.99, fmt.Sprintf("got a 15m error ratio of %v (%v) and an SLI of %v (%v), want > 0 and < 0.99", bad, err1, good, err2)
+		}, stack...)
+	})
+
+	t.Run("latency restored", func(t *testing.T) {
+		restored := time.Now()
+		control(t, `{"latency":"2ms"}`)
+		waitResolved(t, api, hook, "PicsoakThresholdMissed", p99Missed, restored, stack)
+		Eventually(t, "latency SLI back within its objective", 60*time.Second, time.Second, func() (bool, string) {
+			good, err := scalar(api, latencySLI)
+			return err == nil && good >= 0.99, fmt.Sprintf("got an SLI of %v (%v), want >= 0.99", good, err)
+		}, stack...)
 	})
 
 	t.Run("success ratio alerts", func(t *testing.T) {
-		waitQuiet(t, api, "PicsoakSuccessRatioLow", "sustained", stack)
+		waitQuiet(t, api, "PicsoakThresholdMissed", successMissed, stack)
 		fault := time.Now()
-		control(t, `{"latency":"2ms","error_ratio":1}`)
-		waitAlert(t, api, hook, "PicsoakSuccessRatioLow", "sustained", fault, stack)
+		control(t, `{"error_ratio":1}`)
+		waitAlert(t, api, hook, "PicsoakThresholdMissed", successMissed, fault, stack)
 	})
 
 	t.Run("alerts resolve", func(t *testing.T) {
+		restored := time.Now()
 		control(t, `{"error_ratio":0}`)
-		for _, name := range []string{"PicsoakLatencyP99Regression", "PicsoakSuccessRatioLow"} {
-			Eventually(t, name+" resolved in Prometheus and at the webhook", 60*time.Second, 500*time.Millisecond, func() (bool, string) {
-				alerts, err := api.Alerts()
-				if err != nil {
-					return false, err.Error()
-				}
-				if a := findAlert(alerts, name, "sustained"); a != nil {
-					return false, fmt.Sprintf("got %s %s in Prometheus, want it gone", name, a.State)
-				}
-				return hook.has(name, "sustained", "resolved", began), "got no resolved notification at the webhook yet; received: " + hook.summary()
-			}, stack...)
-		}
+		waitResolved(t, api, hook, "PicsoakLatencyP99Regression", sustained, began, stack)
+		waitResolved(t, api, hook, "PicsoakThresholdMissed", successMissed, restored, stack)
 	})
 
 	// Late in the test, so that panels on alerts or failures have data too.
@@ -253,7 +279,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("stop picsoak: got %v, want a clean exit on SIGTERM", err)
 		}
 		t.Logf("picsoak (pid %d) stopped: %v", soak.Cmd.Process.Pid, soak.Cmd.ProcessState)
-		waitAlert(t, api, hook, "PicsoakDown", "", fault, []*Process{sim, am, prom})
+		waitAlert(t, api, hook, "PicsoakDown", nil, fault, []*Process{sim, am, prom})
 	})
 }
 
@@ -422,25 +448,37 @@ func setSim(t *testing.T, url, settings string) {
 	t.Logf("simulator now: %s", strings.TrimSpace(body.String()))
 }
 
-// waitQuiet waits until alertname (for cycle, unless empty) is neither pending nor
-// firing in Prometheus.
-func waitQuiet(t *testing.T, api PromAPI, alertname, cycle string, watch []*Process) {
+// labels selects alerts by label values; nil selects every alert of a name.
+type labels map[string]string
+
+func (l labels) match(got map[string]string) bool {
+	for k, v := range l {
+		if got[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// waitQuiet waits until no alertname with sel's labels is pending or firing in
+// Prometheus.
+func waitQuiet(t *testing.T, api PromAPI, alertname string, sel labels, watch []*Process) {
 	t.Helper()
 	Eventually(t, alertname+" quiet before the fault", 60*time.Second, 500*time.Millisecond, func() (bool, string) {
 		alerts, err := api.Alerts()
 		if err != nil {
 			return false, err.Error()
 		}
-		if a := findAlert(alerts, alertname, cycle); a != nil {
+		if a := findAlert(alerts, alertname, sel); a != nil {
 			return false, fmt.Sprintf("got %s %s since %s (%s), want it quiet", alertname, a.State, a.ActiveAt.Format(time.TimeOnly), a.Annotations["description"])
 		}
 		return true, ""
 	}, watch...)
 }
 
-// waitAlert waits for alertname (for cycle, unless empty) to become active after
-// since, to fire in Prometheus and to reach the webhook as firing after since.
-func waitAlert(t *testing.T, api PromAPI, hook *webhook, alertname, cycle string, since time.Time, watch []*Process) {
+// waitAlert waits for alertname with sel's labels to become active after since, to
+// fire in Prometheus and to reach the webhook as firing after since.
+func waitAlert(t *testing.T, api PromAPI, hook *webhook, alertname string, sel labels, since time.Time, watch []*Process) {
 	t.Helper()
 	var fired *Alert
 	Eventually(t, alertname+" firing in Prometheus", 60*time.Second, 500*time.Millisecond, func() (bool, string) {
@@ -448,7 +486,7 @@ func waitAlert(t *testing.T, api PromAPI, hook *webhook, alertname, cycle string
 		if err != nil {
 			return false, err.Error()
 		}
-		fired = findAlert(alerts, alertname, cycle)
+		fired = findAlert(alerts, alertname, sel)
 		if fired != nil && fired.State == "firing" && !fired.ActiveAt.Before(since.Truncate(time.Second)) {
 			return true, ""
 		}
@@ -457,14 +495,34 @@ func waitAlert(t *testing.T, api PromAPI, hook *webhook, alertname, cycle string
 	t.Logf("%s firing: labels %v, value %s, active since %s, description: %s", alertname, fired.Labels, fired.Value,
 		fired.ActiveAt.Sub(since).Round(100*time.Millisecond), fired.Annotations["description"])
 	Eventually(t, alertname+" at the webhook", 30*time.Second, 200*time.Millisecond, func() (bool, string) {
-		return hook.has(alertname, cycle, "firing", since), "received: " + hook.summary()
+		return hook.has(alertname, sel, "firing", since), "received: " + hook.summary()
 	}, watch...)
 	t.Logf("%s: firing and notified %s after the fault", alertname, time.Since(since).Round(100*time.Millisecond))
 }
 
-func findAlert(alerts []Alert, name, cycle string) *Alert {
+// waitResolved waits for alertname with sel's labels to leave Prometheus and to
+// reach the webhook as resolved after since.
+func waitResolved(t *testing.T, api PromAPI, hook *webhook, alertname string, sel labels, since time.Time, watch []*Process) {
+	t.Helper()
+	Eventually(t, alertname+" resolved in Prometheus and at the webhook", 60*time.Second, 500*time.Millisecond, func() (bool, string) {
+		alerts, err := api.Alerts()
+		if err != nil {
+			return false, err.Error()
+		}
+		if a := findAlert(alerts, alertname, sel); a != nil {
+			return false, fmt.Sprintf("got %s %s in Prometheus, want it gone", alertname, a.State)
+		}
+		return hook.has(alertname, sel, "resolved", since), "got no resolved notification at the webhook yet; received: " + hook.summary()
+	}, watch...)
+}
+
+// latencySLI is the share of the last 20 seconds' requests answered within the
+// latency SLO's threshold, selected as the recording rules select it.
+const latencySLI = `sum(rate(picsoak_request_duration_seconds_bucket{job="picsoak",cycle!="capacity"}[20s]) and on (job, instance, le) label_replace(picsoak_slo_latency_bucket_info, "le", "$1", "bucket", "(.+)")) / sum(rate(picsoak_request_duration_seconds_count{job="picsoak",cycle!="capacity"}[20s]))`
+
+func findAlert(alerts []Alert, name string, sel labels) *Alert {
 	for i, a := range alerts {
-		if a.Labels["alertname"] == name && (cycle == "" || a.Labels["cycle"] == cycle) {
+		if a.Labels["alertname"] == name && sel.match(a.Labels) {
 			return &alerts[i]
 		}
 	}
@@ -474,7 +532,7 @@ func findAlert(alerts []Alert, name, cycle string) *Alert {
 func alertList(alerts []Alert) string {
 	var s []string
 	for _, a := range alerts {
-		s = append(s, fmt.Sprintf("%s{cycle=%q}=%s", a.Labels["alertname"], a.Labels["cycle"], a.State))
+		s = append(s, fmt.Sprintf("%s{cycle=%q,metric=%q,slo=%q}=%s", a.Labels["alertname"], a.Labels["cycle"], a.Labels["metric"], a.Labels["slo"], a.State))
 	}
 	sort.Strings(s)
 	return "[" + strings.Join(s, " ") + "]"
@@ -514,8 +572,9 @@ type webhook struct {
 }
 
 type hookEvent struct {
-	alertname, cycle, status string
-	at                       time.Time
+	labels map[string]string
+	status string
+	at     time.Time
 }
 
 func newWebhook(t *testing.T) *webhook {
@@ -536,22 +595,32 @@ func newWebhook(t *testing.T) *webhook {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		for _, a := range msg.Alerts {
-			e := hookEvent{a.Labels["alertname"], a.Labels["cycle"], a.Status, time.Now()}
+			e := hookEvent{a.Labels, a.Status, time.Now()}
 			w.events = append(w.events, e)
-			t.Logf("webhook: %s{cycle=%q} %s", e.alertname, e.cycle, e.status)
+			t.Logf("webhook: %s %s", e.name(), e.status)
 		}
 	}))
 	t.Cleanup(w.Close)
 	return w
 }
 
-// has reports whether alertname (for cycle, unless empty) arrived with status
-// after since.
-func (w *webhook) has(alertname, cycle, status string, since time.Time) bool {
+// name is the alert's name with the labels that tell its instances apart.
+func (e hookEvent) name() string {
+	var s []string
+	for _, k := range []string{"cycle", "metric", "op", "slo"} {
+		if v, ok := e.labels[k]; ok {
+			s = append(s, fmt.Sprintf("%s=%q", k, v))
+		}
+	}
+	return e.labels["alertname"] + "{" + strings.Join(s, ",") + "}"
+}
+
+// has reports whether alertname with sel's labels arrived with status after since.
+func (w *webhook) has(alertname string, sel labels, status string, since time.Time) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, e := range w.events {
-		if e.alertname == alertname && (cycle == "" || e.cycle == cycle) && e.status == status && e.at.After(since) {
+		if e.labels["alertname"] == alertname && sel.match(e.labels) && e.status == status && e.at.After(since) {
 			return true
 		}
 	}
@@ -564,7 +633,7 @@ func (w *webhook) summary() string {
 	seen := map[string]bool{}
 	var s []string
 	for _, e := range w.events {
-		k := fmt.Sprintf("%s{cycle=%q}=%s", e.alertname, e.cycle, e.status)
+		k := e.name() + "=" + e.status
 		if !seen[k] {
 			seen[k] = true
 			s = append(s, k)

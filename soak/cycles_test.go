@@ -363,3 +363,52 @@ func TestShardedStreamsKeepGlobalIndexes(t *testing.T) {
 		t.Errorf("result stream indexes: got %v, want %v", got, want)
 	}
 }
+
+// Every threshold is judged at the cycle's end: a PIC answering every request 200
+// after 30 ms fails p99<=20ms and passes p99<=2s, and each figure of each cycle kind
+// is measured.
+func TestThresholdsDecideTheVerdict(t *testing.T) {
+	p := soaktest.NewPIC(t, 30*time.Millisecond)
+	for _, tc := range []struct {
+		kind       soak.Kind
+		thresholds string
+		pass       bool
+		missed     []string
+	}{
+		{soak.Streams, "p99<=20ms", false, []string{"p99<=20ms"}},
+		{soak.Streams, "p99<=2s,mean<1s,max<=2s,fairness>=0.5,rps>0", true, nil},
+		{soak.Sustained, "p50<20ms,rate>=0.9,p99.9<=5s", false, []string{"p50<20ms"}},
+		{soak.Burst, "recovery<=1ms,success>=0.99", false, []string{"recovery<=1ms"}},
+	} {
+		r := picRunner(t, p, nil, "PICSOAK_"+strings.ToUpper(tc.kind.String())+"_THRESHOLDS="+tc.thresholds)
+		res := r.Run(context.Background(), tc.kind)
+		var missed []string
+		for _, m := range res.Missed() {
+			missed = append(missed, m.String())
+			if !containsText(res.Findings, "Threshold "+m.String()+" missed") {
+				t.Errorf("%s %s: findings %q, want one for the missed %s", tc.kind, tc.thresholds, res.Findings, m)
+			}
+		}
+		if (res.Verdict == soak.VerdictPass) != tc.pass || !slices.Equal(missed, tc.missed) {
+			t.Errorf("%s %s: verdict %s, missed %v; want pass %v, missed %v; thresholds %+v", tc.kind, tc.thresholds, res.Verdict, missed, tc.pass, tc.missed, res.Thresholds)
+		}
+		// The success ratio is always among them, measured.
+		if !slices.ContainsFunc(res.Thresholds, func(th soak.ThresholdResult) bool { return th.Metric == "success" && th.Value != nil }) {
+			t.Errorf("%s: thresholds %+v, want the success ratio among them, measured", tc.kind, res.Thresholds)
+		}
+		for _, th := range res.Thresholds {
+			if th.Value == nil && th.Note == "" {
+				t.Errorf("%s: threshold %s has neither a value nor a note", tc.kind, th)
+			}
+		}
+	}
+}
+
+// A PIC answering every request 200 after 1.5 s fails by default: p99<=1s.
+func TestSlowPICFailsTheDefaultLatencyThreshold(t *testing.T) {
+	p := soaktest.NewPIC(t, 1500*time.Millisecond)
+	res := picRunner(t, p, nil, "PICSOAK_STREAMS_COUNT=2", "PICSOAK_STREAMS_REQUESTS=2").Run(context.Background(), soak.Streams)
+	if res.Verdict != soak.VerdictFail || res.SuccessRatio != 1 || len(res.Missed()) != 1 || res.Missed()[0].String() != "p99<=1s" {
+		t.Errorf("verdict %s, success %g, missed %v; want fail on p99<=1s alone", res.Verdict, res.SuccessRatio, res.Missed())
+	}
+}

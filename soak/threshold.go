@@ -178,3 +178,22 @@ func (r *Result) judge(thresholds []Threshold) bool {
 	}
 	return all
 }
+
+// Measured writes the value the threshold was held to, or why there was none.
+func (t ThresholdResult) Measured() string {
+	if t.Value == nil {
+		return t.Note
+	}
+	return t.FormatValue(*t.Value)
+}
+
+// Missed lists the thresholds r missed, in order.
+func (r *Result) Missed() []ThresholdResult {
+	var out []ThresholdResult
+	for _, t := range r.Thresholds {
+		if !t.Met {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -27,6 +27,7 @@ var page = template.Must(template.New("status.html").Funcs(template.FuncMap{
 	"seconds": formatSeconds,
 	"percent": func(ratio float64) string { return fmt.Sprintf("%.2f%%", 100*ratio) },
 	"time":    func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05 MST") },
+	"codes":   report.FormatCodes,
 }).ParseFS(templates, "templates/*.html"))
 
 // Defaults of Page's optional fields.

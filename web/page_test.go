@@ -282,3 +282,34 @@ func TestSummaryCurveStopsWhereTheCountStopsResolving(t *testing.T) {
 		t.Errorf("last point = %+v, want the 50 ms maximum at 99 %%", last)
 	}
 }
+
+// A cycle's thresholds show with what was measured, a missed one in red; a plan of
+// several endpoints shows each one's figures and status codes.
+func TestPageShowsThresholdsAndEndpoints(t *testing.T) {
+	p99, success := 1.52, 0.98
+	last := &soak.Result{Cycle: soak.Sustained, Verdict: soak.VerdictFail, MinSuccessRatio: 0.95, SuccessRatio: 0.98, End: time.Now(),
+		Thresholds: []soak.ThresholdResult{
+			{Threshold: soak.Threshold{Metric: "success", Op: ">=", Bound: 0.95}, Value: &success, Met: true},
+			{Threshold: soak.Threshold{Metric: "p99", Op: "<=", Bound: 1}, Value: &p99},
+		},
+		Endpoints: []soak.EndpointStat{
+			{Name: "write", Requests: soak.OutcomeCounts{90, 10}, SuccessRatio: 0.9, Codes: map[string]int64{"201": 90, "503": 10}},
+			{Name: "read", Requests: soak.OutcomeCounts{100}, SuccessRatio: 1, Codes: map[string]int64{"200": 100}},
+		},
+	}
+	p := &Page{Store: &report.Store{Dir: t.TempDir(), Keep: 10}, Status: func() []soak.CycleStatus {
+		return []soak.CycleStatus{{Cycle: soak.Sustained, Enabled: true, Last: last}}
+	}}
+	page := get(t, p)
+	for _, want := range []string{
+		`<tr class="threshold" data-threshold="success&gt;=0.95" data-met="true"><td><code>success&gt;=0.95</code></td><td class="num">0.98</td><td>held</td></tr>`,
+		`<tr class="threshold missed below" data-threshold="p99&lt;=1s" data-met="false"><td><code>p99&lt;=1s</code></td><td class="num">1.52s</td><td>missed</td></tr>`,
+		`<tr data-endpoint="write"><td>write</td><td class="num">100</td><td class="num below">0.9000</td>`,
+		`<td>201 × 90, 503 × 10</td>`,
+		`<tr data-endpoint="read"><td>read</td><td class="num">100</td><td class="num">1.0000</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}

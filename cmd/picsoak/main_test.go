@@ -334,6 +334,13 @@ func TestServeExportsEveryMetricFamily(t *testing.T) {
 	// Every family of DESIGN.md, with its type.
 	want := map[string]dto.MetricType{
 		"picsoak_requests_total":                   dto.MetricType_COUNTER,
+		"picsoak_responses_total":                  dto.MetricType_COUNTER,
+		"picsoak_cycle_threshold":                  dto.MetricType_GAUGE,
+		"picsoak_cycle_threshold_met":              dto.MetricType_GAUGE,
+		"picsoak_slo_objective_ratio":              dto.MetricType_GAUGE,
+		"picsoak_slo_latency_threshold_seconds":    dto.MetricType_GAUGE,
+		"picsoak_slo_latency_bucket_info":          dto.MetricType_GAUGE,
+		"picsoak_slo_window_seconds":               dto.MetricType_GAUGE,
 		"picsoak_request_duration_seconds":         dto.MetricType_HISTOGRAM,
 		"picsoak_cycles_total":                     dto.MetricType_COUNTER,
 		"picsoak_cycle_success_ratio":              dto.MetricType_GAUGE,

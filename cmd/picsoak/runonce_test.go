@@ -249,3 +249,53 @@ func TestRunReadsTheTargetsFileOnce(t *testing.T) {
 		t.Error("PIC got no POST with the body file's content")
 	}
 }
+
+// A PIC answering every request after 100 ms fails p99<=20ms, exit 1 with a JUnit
+// failure naming the threshold, and passes p99<=2s; a bad threshold exits 2 naming
+// its variable.
+func TestRunJudgesThresholds(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		thresholds string
+		code       int
+		failure    string
+	}{
+		{"p99<=20ms", 1, "threshold p99<=20ms missed: p99 1"},
+		{"p99<=2s", 0, ""},
+	} {
+		junit := filepath.Join(t.TempDir(), "junit.xml")
+		r := runBinary(t, fastEnv(t, "PICSOAK_TARGET_URL="+srv.URL, "PICSOAK_STREAMS_THRESHOLDS="+tc.thresholds),
+			"run", "--cycle", "streams", "--junit", junit, "--progress", "off")
+		if r.code != tc.code {
+			t.Errorf("%s: run exit %d, want %d; stderr:\n%s", tc.thresholds, r.code, tc.code, r.stderr)
+		}
+		b, err := os.ReadFile(junit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Failures []struct {
+				Message string `xml:"message,attr"`
+			} `xml:"testsuite>testcase>failure"`
+		}
+		if err := xml.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("JUnit: %v\n%s", err, b)
+		}
+		if tc.failure == "" && len(doc.Failures) != 0 || tc.failure != "" && (len(doc.Failures) != 1 || !strings.HasPrefix(doc.Failures[0].Message, tc.failure)) {
+			t.Errorf("%s: JUnit failures %+v, want one starting %q (none when empty)", tc.thresholds, doc.Failures, tc.failure)
+		}
+		if !strings.Contains(r.stdout, "### Thresholds") || !strings.Contains(r.stdout, "| `"+tc.thresholds+"` |") {
+			t.Errorf("%s: the summary lacks the thresholds table:\n%s", tc.thresholds, r.stdout)
+		}
+	}
+	r := runBinary(t, fastEnv(t, "PICSOAK_TARGET_URL="+srv.URL, "PICSOAK_STREAMS_THRESHOLDS=recovery<=1s"), "run", "--cycle", "streams")
+	if r.code != 2 || !strings.Contains(r.stderr, `PICSOAK_STREAMS_THRESHOLDS="recovery<=1s": "recovery<=1s": the streams cycle has no recovery`) {
+		t.Errorf("bad threshold: exit %d, stderr %q; want 2 naming the variable", r.code, r.stderr)
+	}
+}

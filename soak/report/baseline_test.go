@@ -135,7 +135,13 @@ func TestReadRunAcceptsRunsAndSingleReports(t *testing.T) {
 func TestJUnit(t *testing.T) {
 	pass := measured(soak.Sustained, 50, 0.01, 1)
 	fail := measured(soak.Burst, 1000, 0.01, 0.5)
-	fail.Verdict, fail.Findings = soak.VerdictFail, []string{"Success ratio 0.5000 is under the threshold 0.9000."}
+	fail.Verdict, fail.Findings = soak.VerdictFail, []string{"Threshold success>=0.9 missed: success was 0.5."}
+	half, p99 := 0.5, 0.01
+	fail.Thresholds = []soak.ThresholdResult{
+		{Threshold: soak.Threshold{Metric: "success", Op: ">=", Bound: 0.9}, Value: &half},
+		{Threshold: soak.Threshold{Metric: "p99", Op: "<=", Bound: 0.005}, Value: &p99},
+		{Threshold: soak.Threshold{Metric: "max", Op: "<=", Bound: 1}, Value: &p99, Met: true},
+	}
 	aborted := measured(soak.Streams, 100, 0.01, 1)
 	aborted.Verdict, aborted.AbortReason = soak.VerdictAborted, "stopped (shutdown)"
 	regressed := measured(soak.Sustained, 50, 0.5, 1)
@@ -156,8 +162,9 @@ func TestJUnit(t *testing.T) {
 	if cases[0].Failure != nil || cases[0].Error != nil {
 		t.Errorf("passing cycle: got %+v %+v, want no failure", cases[0].Failure, cases[0].Error)
 	}
-	if f := cases[1].Failure; f == nil || !strings.Contains(f.Message, "success ratio 0.5000") || !strings.Contains(f.Body, "is under the threshold") {
-		t.Errorf("failed cycle: got %+v, want a failure with the ratio and the findings", f)
+	// One line per missed threshold, naming it and what was measured; the held one not.
+	if f := cases[1].Failure; f == nil || f.Message != "threshold success>=0.9 missed: success 0.5; threshold p99<=5ms missed: p99 10ms" || !strings.Contains(f.Body, "Threshold success>=0.9 missed") {
+		t.Errorf("failed cycle: got %+v, want a failure naming both missed thresholds, with the findings", f)
 	}
 	if e := cases[2].Error; e == nil || e.Message != "aborted: stopped (shutdown)" {
 		t.Errorf("aborted cycle: got %+v, want an error naming the reason", e)

@@ -77,8 +77,11 @@ func JUnit(run *Run) ([]byte, error) {
 			s.Errors++
 		case r.Verdict != soak.VerdictPass || len(regressions) > 0:
 			var msgs []string
-			if r.Verdict != soak.VerdictPass {
-				msgs = append(msgs, fmt.Sprintf("success ratio %.4f under the threshold %.4f", r.SuccessRatio, r.MinSuccessRatio))
+			for _, t := range r.Missed() {
+				msgs = append(msgs, fmt.Sprintf("threshold %s missed: %s %s", t.String(), t.Metric, t.Measured()))
+			}
+			if r.Verdict != soak.VerdictPass && len(msgs) == 0 {
+				msgs = append(msgs, verdictReason(r))
 			}
 			for _, g := range regressions {
 				msgs = append(msgs, "regression against the baseline: "+g.Summary())

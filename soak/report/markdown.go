@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,10 +18,7 @@ func Markdown(r *soak.Result) string {
 	w("## %s cycle: %s\n\n", titleCase(r.Cycle.String()), verdictBadge(r.Verdict))
 	w("- **Target:** %s\n", r.Target)
 	w("- **Started:** %s, ran %s\n", r.Start.UTC().Format(time.RFC3339), soak.Seconds(r.DurationSeconds))
-	w("- **soak.Verdict:** %s: success ratio %.4f against the threshold %.4f", verdictBadge(r.Verdict), r.SuccessRatio, r.MinSuccessRatio)
-	if r.AbortReason != "" {
-		w(" (aborted: %s; the numbers are partial)", r.AbortReason)
-	}
+	w("- **Verdict:** %s: %s", verdictBadge(r.Verdict), verdictReason(r))
 	w("\n\n### Configuration\n\n")
 	switch {
 	case r.Sustained != nil:
@@ -38,10 +37,17 @@ func Markdown(r *soak.Result) string {
 		w("- Most requests in flight: %d\n", d.Workers)
 		w("- SLO of every step: success ratio at least %g and p99 at most %s; the search stops at the first step that misses it\n", d.MinSuccessRatio, soak.Seconds(d.MaxP99Seconds))
 	}
-	if r.Capacity != nil {
+	var bounds []string
+	for _, t := range r.Thresholds {
+		bounds = append(bounds, "`"+t.String()+"`")
+	}
+	switch {
+	case r.Capacity != nil && len(bounds) > 0:
+		w("- Pass when at least the first step meets the SLO and every threshold holds: %s\n", strings.Join(bounds, ", "))
+	case r.Capacity != nil:
 		w("- Pass when at least the first step meets the SLO\n")
-	} else {
-		w("- Pass when the success ratio is at least %g\n", r.MinSuccessRatio)
+	case len(bounds) > 0:
+		w("- Pass when every threshold holds: %s\n", strings.Join(bounds, ", "))
 	}
 
 	w("\n### Results\n\n| metric | value |\n|---|---|\n")
@@ -60,6 +66,9 @@ func Markdown(r *soak.Result) string {
 	if r.Sustained != nil || r.Capacity != nil {
 		w("| generator late requests | %d |\n", r.LateRequests)
 	}
+
+	writeThresholds(&b, r)
+	writeEndpoints(&b, r)
 
 	w("\n### Latency distribution\n\n")
 	if r.Latency.Count == 0 {
@@ -108,6 +117,65 @@ func Markdown(r *soak.Result) string {
 		}
 	}
 	return b.String()
+}
+
+// verdictReason says in a few words why r got its verdict.
+func verdictReason(r *soak.Result) string {
+	missed := r.Missed()
+	switch {
+	case r.Verdict == soak.VerdictAborted:
+		return "aborted: " + r.AbortReason + "; the numbers are partial, not judged"
+	case len(missed) > 0:
+		var s []string
+		for _, t := range missed {
+			s = append(s, fmt.Sprintf("`%s` (measured %s)", t.String(), t.Measured()))
+		}
+		return "missed " + strings.Join(s, ", ")
+	case r.Capacity != nil && r.Capacity.MaxSustainedRPS == 0:
+		return "no step met the SLO"
+	case r.Verdict == soak.VerdictFail:
+		return "nothing was measured"
+	}
+	return fmt.Sprintf("every threshold held (%d)", len(r.Thresholds))
+}
+
+// writeThresholds is the table of every threshold: its bound, what was measured, ✅/❌.
+func writeThresholds(b *strings.Builder, r *soak.Result) {
+	if len(r.Thresholds) == 0 {
+		return
+	}
+	b.WriteString("\n### Thresholds\n\n| threshold | bound | measured | |\n|---|---|---|---|\n")
+	for _, t := range r.Thresholds {
+		mark := "✅"
+		if !t.Met {
+			mark = "❌"
+		}
+		fmt.Fprintf(b, "| `%s` | %s %s | %s | %s |\n", t.String(), t.Op, t.FormatValue(t.Bound), t.Measured(), mark)
+	}
+}
+
+// writeEndpoints breaks the requests down by endpoint, with PIC's status codes.
+func writeEndpoints(b *strings.Builder, r *soak.Result) {
+	if len(r.Endpoints) == 0 {
+		return
+	}
+	b.WriteString("\n### Endpoints\n\n| endpoint | requests | success ratio | p50 | p99 | status codes |\n|---|---|---|---|---|---|\n")
+	for _, e := range r.Endpoints {
+		fmt.Fprintf(b, "| %s | %d | %.4f | %s | %s | %s |\n", e.Name, e.Requests.Total(), e.SuccessRatio, soak.Seconds(e.P50Seconds), soak.Seconds(e.P99Seconds), FormatCodes(e.Codes))
+	}
+}
+
+// FormatCodes writes status counts in code order: "200 × 980, 503 × 20, none × 1".
+func FormatCodes(codes map[string]int64) string {
+	if len(codes) == 0 {
+		return "—"
+	}
+	keys := slices.Sorted(maps.Keys(codes))
+	var s []string
+	for _, k := range keys {
+		s = append(s, fmt.Sprintf("%s × %d", k, codes[k]))
+	}
+	return strings.Join(s, ", ")
 }
 
 func writeDetail(b *strings.Builder, r *soak.Result) {
@@ -239,10 +307,18 @@ func SummaryMarkdown(results []*soak.Result) string {
 		}
 	}
 	fmt.Fprintf(&b, "# picsoak run: %d of %d cycles passed\n\n", passed, len(results))
-	b.WriteString("| cycle | verdict | requests | success ratio | threshold | throughput | p50 | p99 | max |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| cycle | verdict | requests | success ratio | throughput | p50 | p99 | max | thresholds missed |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %s | %d | %.4f | %g | %.1f req/s | %s | %s | %s |\n", r.Cycle, verdictBadge(r.Verdict), r.Requests.Total(),
-			r.SuccessRatio, r.MinSuccessRatio, r.ThroughputRPS, soak.Seconds(r.Latency.Quantile(0.5)), soak.Seconds(r.Latency.Quantile(0.99)), soak.Seconds(r.Latency.Max))
+		missed := "none"
+		if m := r.Missed(); len(m) > 0 {
+			var s []string
+			for _, t := range m {
+				s = append(s, "`"+t.String()+"`")
+			}
+			missed = strings.Join(s, ", ")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %.4f | %.1f req/s | %s | %s | %s | %s |\n", r.Cycle, verdictBadge(r.Verdict), r.Requests.Total(),
+			r.SuccessRatio, r.ThroughputRPS, soak.Seconds(r.Latency.Quantile(0.5)), soak.Seconds(r.Latency.Quantile(0.99)), soak.Seconds(r.Latency.Max), missed)
 	}
 	for _, r := range results {
 		b.WriteString("\n")

@@ -89,6 +89,7 @@ func TestMarkdownAnswersTheSeedQuestionsWithNumbers(t *testing.T) {
 		for _, want := range []string{
 			"### Configuration", "### Results", "### Latency distribution", "### Capacity", "### Findings", "### PIC resource usage",
 			"✅ PASS", "| p50 | p90 | p95 | p99 | p99.9 | max |", "of the enterprise target of 50000 req/s",
+			"### Endpoints", "| default | ", "200 × ",
 		} {
 			if !strings.Contains(md, want) {
 				t.Errorf("%s report lacks %q:\n%s", k, want, md)
@@ -98,6 +99,10 @@ func TestMarkdownAnswersTheSeedQuestionsWithNumbers(t *testing.T) {
 	res := r.Run(context.Background(), soak.Burst)
 	if md := Markdown(res); !strings.Contains(md, "| 3 | 60 |") {
 		t.Errorf("burst report lacks the third burst's row:\n%s", md)
+	}
+	// Every threshold with its bound, what was measured and whether it held.
+	if md := Markdown(res); !strings.Contains(md, "### Thresholds") || !strings.Contains(md, "| `success>=0.9` | >= 0.9 | 1 | ✅ |") || !strings.Contains(md, "| `p99<=1s` | <= 1s | ") {
+		t.Errorf("burst report lacks its thresholds table:\n%s", md)
 	}
 	sum := SummaryMarkdown([]*soak.Result{res})
 	if !strings.HasPrefix(sum, "# picsoak run: 1 of 1 cycles passed") {
