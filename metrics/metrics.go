@@ -159,6 +159,7 @@ func New(reg prometheus.Registerer, plan soak.Plan) *Exporter {
 	}, []string{"cycle", "endpoint"})
 	reg.MustRegister(duration, e.latency, e.serviceTime)
 	registerSLO(f, plan.SLO)
+	registerRegression(f, plan.Regression)
 	if len(e.endpoints) == 0 {
 		e.endpoints = []string{"default"}
 	}
@@ -209,6 +210,15 @@ func registerSLO(f factory, slo soak.SLO) {
 	})
 	info.Set(1)
 	f.reg.MustRegister(info)
+}
+
+// registerRegression exports the regression tolerances the alert rules compare each
+// cycle with its 7-day baseline by, the ones picsoak run --baseline uses too.
+func registerRegression(f factory, t soak.Tolerances) {
+	f.gauge("regression_max_throughput_drop_ratio", "Largest throughput drop against the baseline that is no regression, as a fraction of it (PICSOAK_REGRESSION_MAX_THROUGHPUT_DROP).").Set(t.MaxThroughputDrop)
+	f.gauge("regression_max_p99_rise_ratio", "Largest p99 rise against the baseline that is no regression, as a fraction of it (PICSOAK_REGRESSION_MAX_P99_RISE).").Set(t.MaxP99Rise)
+	f.gauge("regression_p99_slack_seconds", "p99 rises against the baseline smaller than this are never a regression (PICSOAK_REGRESSION_P99_SLACK).").Set(t.P99Slack.Seconds())
+	f.gauge("regression_max_success_drop_ratio", "Largest success-ratio drop against the baseline that is no regression, absolute (PICSOAK_REGRESSION_MAX_SUCCESS_DROP).").Set(t.MaxSuccessDrop)
 }
 
 // RegisterRuntime registers picsoak's own Go and process collectors and

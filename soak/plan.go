@@ -1,7 +1,9 @@
 package soak
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -31,6 +33,8 @@ type Plan struct {
 	// Endpoints names the target's endpoints, in the order a Reply's Endpoint counts
 	// them; results break their requests down by them.
 	Endpoints []string
+	// Regression bounds how much worse than its baseline a cycle may be.
+	Regression Tolerances
 	// SLO is what PIC's requests are held to over time. The engine judges cycles, not
 	// windows: the SLO is exported for the alert rules, which judge the windows.
 	SLO SLO
@@ -180,4 +184,42 @@ func (p *Plan) TargetRPS(kind Kind) float64 {
 // connection pool.
 func (p *Plan) MaxConcurrency() int {
 	return max(p.Sustained.Workers, p.Burst.Workers, p.Streams.Count, p.Capacity.Workers)
+}
+
+// Tolerances bound how much worse than its baseline a cycle may be before it counts
+// as a regression: against an earlier run's results (picsoak run --baseline) and
+// against the 7-day medians in the alert rules, which read them from the exported
+// picsoak_regression_* gauges. Ratios are fractions of the baseline (0.10 = 10 %).
+type Tolerances struct {
+	// MaxThroughputDrop is the largest allowed relative throughput drop.
+	MaxThroughputDrop float64 `json:"max_throughput_drop"`
+	// MaxP99Rise is the largest allowed relative p99 rise.
+	MaxP99Rise float64 `json:"max_p99_rise"`
+	// P99Slack is an absolute p99 rise that never counts, whatever its ratio: a 2 ms p99
+	// that becomes 3 ms is 50 % worse and still noise on a shared CI runner.
+	P99Slack time.Duration `json:"p99_slack_ns"`
+	// MaxSuccessDrop is the largest allowed drop of the success ratio, in absolute
+	// terms (0.01 = one percentage point).
+	MaxSuccessDrop float64 `json:"max_success_drop"`
+}
+
+// Validate reports tolerances that cannot mean anything.
+func (t Tolerances) Validate() error {
+	var bad []string
+	if t.MaxThroughputDrop < 0 || t.MaxThroughputDrop > 1 {
+		bad = append(bad, fmt.Sprintf("max throughput drop %g: want 0..1", t.MaxThroughputDrop))
+	}
+	if t.MaxP99Rise < 0 {
+		bad = append(bad, fmt.Sprintf("max p99 rise %g: want ≥ 0", t.MaxP99Rise))
+	}
+	if t.P99Slack < 0 {
+		bad = append(bad, fmt.Sprintf("p99 slack %s: want ≥ 0", t.P99Slack))
+	}
+	if t.MaxSuccessDrop < 0 || t.MaxSuccessDrop > 1 {
+		bad = append(bad, fmt.Sprintf("max success drop %g: want 0..1", t.MaxSuccessDrop))
+	}
+	if bad != nil {
+		return fmt.Errorf("%s", strings.Join(bad, "; "))
+	}
+	return nil
 }

@@ -27,11 +27,13 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	jsonPath := fs.String("json", "", "write every result, and the baseline comparison, as JSON to `FILE` (what --baseline reads)")
 	junitPath := fs.String("junit", "", "write JUnit XML to `FILE`: one testcase per cycle, a failure when it failed or regressed")
 	baseline := fs.String("baseline", "", "compare with an earlier run's --json `FILE` (or one cycle report) and exit 1 on a regression")
-	tol := report.DefaultTolerances
-	fs.Float64Var(&tol.MaxThroughputDrop, "max-throughput-drop", tol.MaxThroughputDrop, "largest allowed throughput drop against the baseline, as a `fraction`")
-	fs.Float64Var(&tol.MaxP99Rise, "max-p99-rise", tol.MaxP99Rise, "largest allowed p99 rise against the baseline, as a `fraction`")
-	fs.DurationVar(&tol.P99Slack, "p99-slack", tol.P99Slack, "p99 rises smaller than this `duration` never count as regressions")
-	fs.Float64Var(&tol.MaxSuccessDrop, "max-success-drop", tol.MaxSuccessDrop, "largest allowed success-ratio drop against the baseline (absolute, 0.01 = 1 point)")
+	// The tolerances' defaults are the configuration's (PICSOAK_REGRESSION_*), which
+	// the alert rules read too; a flag given overrides its variable for this run.
+	var flagTol soak.Tolerances
+	fs.Float64Var(&flagTol.MaxThroughputDrop, "max-throughput-drop", 0, "largest allowed throughput drop against the baseline, as a `fraction` (default PICSOAK_REGRESSION_MAX_THROUGHPUT_DROP)")
+	fs.Float64Var(&flagTol.MaxP99Rise, "max-p99-rise", 0, "largest allowed p99 rise against the baseline, as a `fraction` (default PICSOAK_REGRESSION_MAX_P99_RISE)")
+	fs.DurationVar(&flagTol.P99Slack, "p99-slack", 0, "p99 rises smaller than this `duration` never count as regressions (default PICSOAK_REGRESSION_P99_SLACK)")
+	fs.Float64Var(&flagTol.MaxSuccessDrop, "max-success-drop", 0, "largest allowed success-ratio drop against the baseline, absolute: 0.01 = 1 point (default PICSOAK_REGRESSION_MAX_SUCCESS_DROP)")
 	progressMode := fs.String("progress", "auto", "progress on stderr: auto (a live line on a terminal, plain lines otherwise), line, plain or off")
 	progressEvery := fs.Duration("progress-interval", 5*time.Second, "spacing of plain progress lines")
 	if err := fs.Parse(args); err != nil {
@@ -39,10 +41,6 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "picsoak run: unexpected arguments %q\n", fs.Args())
-		return exitConfig
-	}
-	if err := tol.Validate(); err != nil {
-		fmt.Fprintf(stderr, "picsoak run: %v\n", err)
 		return exitConfig
 	}
 	var tty bool
@@ -62,6 +60,23 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	}
 	cfg, ok := loadConfig(environ, stderr)
 	if !ok || !checkCPUsAwake(cfg, stderr) {
+		return exitConfig
+	}
+	tol := cfg.Plan.Regression
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "max-throughput-drop":
+			tol.MaxThroughputDrop = flagTol.MaxThroughputDrop
+		case "max-p99-rise":
+			tol.MaxP99Rise = flagTol.MaxP99Rise
+		case "p99-slack":
+			tol.P99Slack = flagTol.P99Slack
+		case "max-success-drop":
+			tol.MaxSuccessDrop = flagTol.MaxSuccessDrop
+		}
+	})
+	if err := tol.Validate(); err != nil {
+		fmt.Fprintf(stderr, "picsoak run: %v\n", err)
 		return exitConfig
 	}
 	kinds, err := chooseKinds(cfg, *cycles)

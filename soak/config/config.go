@@ -68,15 +68,16 @@ type Sim struct {
 // vars is the environment as caarlos0/env reads it, before the values that need more
 // than a type conversion are parsed.
 type vars struct {
-	daemon    Daemon
-	plan      planVars
-	target    targetVars
-	sustained sustainedVars
-	burst     burstVars
-	streams   streamsVars
-	capacity  capacityVars
-	slo       sloVars
-	sim       Sim
+	daemon     Daemon
+	plan       planVars
+	target     targetVars
+	sustained  sustainedVars
+	burst      burstVars
+	streams    streamsVars
+	capacity   capacityVars
+	regression regressionVars
+	slo        sloVars
+	sim        Sim
 }
 
 // section is one struct of vars with its variable prefix. Each is parsed on its own so
@@ -96,6 +97,7 @@ func (v *vars) sections() []section {
 		{EnvPrefix + "BURST_", &v.burst},
 		{EnvPrefix + "STREAMS_", &v.streams},
 		{EnvPrefix + "CAPACITY_", &v.capacity},
+		{EnvPrefix + "REGRESSION_", &v.regression},
 		{EnvPrefix + "SLO_", &v.slo},
 		{EnvPrefix + "SIM_", &v.sim},
 	}

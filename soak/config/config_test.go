@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -521,5 +522,35 @@ func TestSLO(t *testing.T) {
 	if !errors.As(err, &ce) || len(ce.Problems) != 3 || !strings.HasPrefix(ce.Problems[0], "PICSOAK_SLO_AVAILABILITY=1: want an objective above 0 and under 1") ||
 		!strings.HasPrefix(ce.Problems[1], `PICSOAK_SLO_LATENCY="1s": want DURATION@OBJECTIVE`) || !strings.HasPrefix(ce.Problems[2], `PICSOAK_SLO_WINDOW="a month": want a window`) {
 		t.Errorf("got %v, want the three SLO variables named", err)
+	}
+}
+
+// Entries are named by "# name:" or by method and path, each name once; more than
+// MaxEndpoints entries would unbound the endpoint label.
+func TestTargetsFileNames(t *testing.T) {
+	got, err := ParseTargetsFile(strings.NewReader("# name: write\nPOST http://pic/events?token=s3cret\n\nGET http://pic/events\n\nGET http://other/events\n\nGET http://pic\n"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range got {
+		names = append(names, e.Name)
+	}
+	if want := []string{"write", "GET /events", "GET /events #2", "GET /"}; !slices.Equal(names, want) {
+		t.Errorf("names %q, want %q: no host, no query", names, want)
+	}
+	for _, tc := range []struct{ file, want string }{
+		{"# name: a\nGET http://pic/a\n\n# name: a\nGET http://pic/b\n", `line 4: the name "a" is already that of the entry on line 1; want a name of its own`},
+		{"# name:\nGET http://pic/a\n", "line 1: want '# name: NAME' with a name of 1 to 64 characters"},
+		{strings.Repeat("GET http://pic/\n\n", MaxEndpoints+1), "line 201: more than 100 targets; want at most 100, so the endpoint label stays bounded"},
+	} {
+		if _, err := ParseTargetsFile(strings.NewReader(tc.file), t.TempDir()); err == nil || err.Error() != tc.want {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+	// The plan names the endpoints in order; the single URL is "default".
+	c, err := Load(nil)
+	if err != nil || !slices.Equal(c.Plan.Endpoints, []string{"default"}) {
+		t.Errorf("plan endpoints %v (%v), want [default]", c.Plan.Endpoints, err)
 	}
 }

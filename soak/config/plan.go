@@ -68,6 +68,15 @@ type capacityVars struct {
 	Thresholds      string        `env:"THRESHOLDS" help:"thresholds over all the steps that must hold besides the first step's SLO, as for sustained"`
 }
 
+// regressionVars bound how much worse than its baseline a cycle may be, for
+// `picsoak run --baseline` and the alert rules alike.
+type regressionVars struct {
+	MaxThroughputDrop float64       `env:"MAX_THROUGHPUT_DROP" envDefault:"0.3" help:"largest throughput drop against the baseline that is no regression, as a fraction of it (0..1)"`
+	MaxP99Rise        float64       `env:"MAX_P99_RISE" envDefault:"1" help:"largest p99 rise against the baseline that is no regression, as a fraction of it (1: the p99 may double)"`
+	P99Slack          time.Duration `env:"P99_SLACK" envDefault:"1ms" help:"p99 rises smaller than this are never a regression, whatever their ratio"`
+	MaxSuccessDrop    float64       `env:"MAX_SUCCESS_DROP" envDefault:"0.01" help:"largest success-ratio drop against the baseline that is no regression, absolute (0.01 = one point)"`
+}
+
 // sloVars are the service levels PIC's requests are held to over time.
 type sloVars struct {
 	Availability float64 `env:"AVAILABILITY" envDefault:"0.99" help:"share of requests that must be ok over the SLO window, above 0 and under 1 (the error budget is the rest)"`
@@ -156,6 +165,7 @@ func (p *problems) plan(v vars, endpoints []string) soak.Plan {
 		}
 	}
 	plan.SLO = p.slo(v.slo)
+	plan.Regression = p.regression(v.regression)
 	return forShard(plan, shard)
 }
 
@@ -356,4 +366,13 @@ func parseWindow(s string) (time.Duration, error) {
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	return time.ParseDuration(s)
+}
+
+// regression checks the regression tolerances.
+func (p *problems) regression(v regressionVars) soak.Tolerances {
+	p.ratio("PICSOAK_REGRESSION_MAX_THROUGHPUT_DROP", v.MaxThroughputDrop)
+	p.check(v.MaxP99Rise >= 0, "PICSOAK_REGRESSION_MAX_P99_RISE", v.MaxP99Rise, "want a fraction of 0 or more, such as 1 for a p99 that may double")
+	p.check(v.P99Slack >= 0, "PICSOAK_REGRESSION_P99_SLACK", v.P99Slack, "want a duration >= 0")
+	p.ratio("PICSOAK_REGRESSION_MAX_SUCCESS_DROP", v.MaxSuccessDrop)
+	return soak.Tolerances{MaxThroughputDrop: v.MaxThroughputDrop, MaxP99Rise: v.MaxP99Rise, P99Slack: v.P99Slack, MaxSuccessDrop: v.MaxSuccessDrop}
 }

@@ -4,49 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"github.com/picsoak/picsoak/soak"
 )
-
-// Tolerances bound how much worse than its baseline a run may be before it counts as
-// a regression. Ratios are fractions of the baseline (0.10 = 10 %).
-type Tolerances struct {
-	// MaxThroughputDrop is the largest allowed relative throughput drop.
-	MaxThroughputDrop float64 `json:"max_throughput_drop"`
-	// MaxP99Rise is the largest allowed relative p99 rise.
-	MaxP99Rise float64 `json:"max_p99_rise"`
-	// P99Slack is an absolute p99 rise that never counts, whatever its ratio: a 2 ms p99
-	// that becomes 3 ms is 50 % worse and still noise on a shared CI runner.
-	P99Slack time.Duration `json:"p99_slack_ns"`
-	// MaxSuccessDrop is the largest allowed drop of the success ratio, in absolute
-	// terms (0.01 = one percentage point).
-	MaxSuccessDrop float64 `json:"max_success_drop"`
-}
-
-// DefaultTolerances are what `picsoak run --baseline` uses unless told otherwise.
-var DefaultTolerances = Tolerances{MaxThroughputDrop: 0.10, MaxP99Rise: 0.20, P99Slack: time.Millisecond, MaxSuccessDrop: 0.01}
-
-// Validate reports tolerances that cannot mean anything.
-func (t Tolerances) Validate() error {
-	var bad []string
-	if t.MaxThroughputDrop < 0 || t.MaxThroughputDrop > 1 {
-		bad = append(bad, fmt.Sprintf("max throughput drop %g: want 0..1", t.MaxThroughputDrop))
-	}
-	if t.MaxP99Rise < 0 {
-		bad = append(bad, fmt.Sprintf("max p99 rise %g: want ≥ 0", t.MaxP99Rise))
-	}
-	if t.P99Slack < 0 {
-		bad = append(bad, fmt.Sprintf("p99 slack %s: want ≥ 0", t.P99Slack))
-	}
-	if t.MaxSuccessDrop < 0 || t.MaxSuccessDrop > 1 {
-		bad = append(bad, fmt.Sprintf("max success drop %g: want 0..1", t.MaxSuccessDrop))
-	}
-	if bad != nil {
-		return fmt.Errorf("%s", strings.Join(bad, "; "))
-	}
-	return nil
-}
 
 // Compared metrics.
 const (
@@ -71,7 +31,7 @@ type ComparisonRow struct {
 
 // Comparison is a run against its baseline.
 type Comparison struct {
-	Tolerances Tolerances      `json:"tolerances"`
+	Tolerances soak.Tolerances `json:"tolerances"`
 	Rows       []ComparisonRow `json:"rows"`
 }
 
@@ -98,7 +58,7 @@ func (c *Comparison) Regressions(kind soak.Kind) []ComparisonRow {
 
 // Compare compares every result of now with the baseline result of the same cycle
 // (the last one, if the baseline ran a cycle twice). It is pure: no clock, no I/O.
-func Compare(baseline, now []*soak.Result, tol Tolerances) Comparison {
+func Compare(baseline, now []*soak.Result, tol soak.Tolerances) Comparison {
 	base := map[soak.Kind]*soak.Result{}
 	for _, r := range baseline {
 		base[r.Cycle] = r
