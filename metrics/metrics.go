@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,15 +202,15 @@ func registerSLO(f factory, slo soak.SLO) {
 	f.gauge("slo_latency_threshold_seconds", "Latency a request must be answered within to count as good for the latency SLO.").Set(slo.LatencyThreshold.Seconds())
 	f.gauge("slo_window_seconds", "Window the SLOs' error budget is counted over (PICSOAK_SLO_WINDOW).").Set(slo.Window.Seconds())
 	// The bucket of picsoak_request_duration_seconds whose bound is the threshold, by
-	// its le label as the text exposition writes it: rules pick it with label_replace.
-	info := prometheus.NewGauge(prometheus.GaugeOpts{
-		Namespace:   namespace,
-		Name:        "slo_latency_bucket_info",
-		Help:        "The le label (as bucket) of the picsoak_request_duration_seconds bucket at the latency SLO's threshold; always 1.",
-		ConstLabels: prometheus.Labels{"bucket": strconv.FormatFloat(slo.LatencyThreshold.Seconds(), 'g', -1, 64)},
-	})
-	info.Set(1)
-	f.reg.MustRegister(info)
+	// its le label: rules pick it with label_replace. Prometheus 2 stores le as the
+	// text exposition writes it ("1"), Prometheus 3 normalises it to a float ("1.0"):
+	// both spellings are exported, and a rule's join matches whichever is stored.
+	info := f.gaugeVec("slo_latency_bucket_info", "The le label (as bucket) of the picsoak_request_duration_seconds bucket at the latency SLO's threshold, as Prometheus 2 and 3 store it; always 1.", "bucket")
+	le := strconv.FormatFloat(slo.LatencyThreshold.Seconds(), 'g', -1, 64)
+	info.WithLabelValues(le).Set(1)
+	if !strings.ContainsAny(le, ".e") {
+		info.WithLabelValues(le + ".0").Set(1)
+	}
 }
 
 // registerRegression exports the regression tolerances the alert rules compare each
@@ -224,6 +225,13 @@ func registerRegression(f factory, t soak.Tolerances) {
 // RegisterRuntime registers picsoak's own Go and process collectors and
 // picsoak_build_info.
 func RegisterRuntime(reg prometheus.Registerer, version, revision string) {
+	RegisterBuildInfo(reg, version, revision)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+}
+
+// RegisterBuildInfo registers picsoak_build_info alone: what a pushed batch run
+// carries of its process, whose Go and process figures end with it.
+func RegisterBuildInfo(reg prometheus.Registerer, version, revision string) {
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace:   namespace,
 		Name:        "build_info",
@@ -231,7 +239,7 @@ func RegisterRuntime(reg prometheus.Registerer, version, revision string) {
 		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": runtime.Version()},
 	})
 	info.Set(1)
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), info)
+	reg.MustRegister(info)
 }
 
 // RegisterShard registers picsoak_shard_info{shard="i",shards="n"} 1, so dashboards

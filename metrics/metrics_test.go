@@ -324,7 +324,7 @@ picsoak_slo_objective_ratio{slo="latency"} 0.95
 # HELP picsoak_slo_latency_threshold_seconds Latency a request must be answered within to count as good for the latency SLO.
 # TYPE picsoak_slo_latency_threshold_seconds gauge
 picsoak_slo_latency_threshold_seconds 0.3
-# HELP picsoak_slo_latency_bucket_info The le label (as bucket) of the picsoak_request_duration_seconds bucket at the latency SLO's threshold; always 1.
+# HELP picsoak_slo_latency_bucket_info The le label (as bucket) of the picsoak_request_duration_seconds bucket at the latency SLO's threshold, as Prometheus 2 and 3 store it; always 1.
 # TYPE picsoak_slo_latency_bucket_info gauge
 picsoak_slo_latency_bucket_info{bucket="0.3"} 1
 # HELP picsoak_slo_window_seconds Window the SLOs' error budget is counted over (PICSOAK_SLO_WINDOW).
@@ -367,5 +367,22 @@ picsoak_responses_total{code="none",cycle="sustained",endpoint="write"} 1
 	}
 	if n := testing.AllocsPerRun(100, func() { e.ObserveRequest(soak.Sustained, soak.Reply{Endpoint: 1, Status: 200}, time.Millisecond) }); n != 0 {
 		t.Errorf("ObserveRequest allocates %v times per request, want 0", n)
+	}
+}
+
+// A whole-second latency threshold's bucket is named both ways Prometheus stores le.
+func TestLatencyBucketInfoNamesBothSpellings(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	plan := testPlan()
+	plan.SLO.LatencyThreshold = time.Second
+	New(reg, plan)
+	want := `
+# HELP picsoak_slo_latency_bucket_info The le label (as bucket) of the picsoak_request_duration_seconds bucket at the latency SLO's threshold, as Prometheus 2 and 3 store it; always 1.
+# TYPE picsoak_slo_latency_bucket_info gauge
+picsoak_slo_latency_bucket_info{bucket="1"} 1
+picsoak_slo_latency_bucket_info{bucket="1.0"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "picsoak_slo_latency_bucket_info"); err != nil {
+		t.Error(err)
 	}
 }

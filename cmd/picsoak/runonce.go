@@ -7,19 +7,25 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/picsoak/picsoak/metrics"
 	"github.com/picsoak/picsoak/soak"
 	"github.com/picsoak/picsoak/soak/config"
+	"github.com/picsoak/picsoak/soak/redact"
 	"github.com/picsoak/picsoak/soak/report"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // runOnce runs the chosen cycles once, one after another, for CI and cron jobs. It
 // prints a Markdown summary on stdout, optionally writes the run as JSON and JUnit XML
-// and compares it with a baseline run. Exit codes: 0 every cycle passed and nothing
-// regressed, 1 a cycle failed or was aborted or a metric regressed, 2 bad configuration
-// or flags, 3 the target was unreachable before the first cycle.
+// and compares it with a baseline run, and pushes its metrics to a Pushgateway. Exit
+// codes: 0 every cycle passed and nothing regressed, 1 a cycle failed or was aborted
+// or a metric regressed or the push failed, 2 bad configuration or flags, 3 the
+// target was unreachable before the first cycle (pushed as a failed run).
 func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -34,6 +40,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	fs.Float64Var(&flagTol.MaxP99Rise, "max-p99-rise", 0, "largest allowed p99 rise against the baseline, as a `fraction` (default PICSOAK_REGRESSION_MAX_P99_RISE)")
 	fs.DurationVar(&flagTol.P99Slack, "p99-slack", 0, "p99 rises smaller than this `duration` never count as regressions (default PICSOAK_REGRESSION_P99_SLACK)")
 	fs.Float64Var(&flagTol.MaxSuccessDrop, "max-success-drop", 0, "largest allowed success-ratio drop against the baseline, absolute: 0.01 = 1 point (default PICSOAK_REGRESSION_MAX_SUCCESS_DROP)")
+	pushgateway := fs.String("pushgateway", "", "push the run's metrics to the Pushgateway at `URL` once it ended (default PICSOAK_PUSHGATEWAY_URL)")
 	progressMode := fs.String("progress", "auto", "progress on stderr: auto (a live line on a terminal, plain lines otherwise), line, plain or off")
 	progressEvery := fs.Duration("progress-interval", 5*time.Second, "spacing of plain progress lines")
 	if err := fs.Parse(args); err != nil {
@@ -57,6 +64,10 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	if *progressEvery <= 0 {
 		fmt.Fprintf(stderr, "picsoak run: --progress-interval %s: want > 0\n", *progressEvery)
 		return exitConfig
+	}
+	if *pushgateway != "" {
+		// The flag overrides the variable, and is checked and redacted like it.
+		environ = append(slices.Clip(environ), "PICSOAK_PUSHGATEWAY_URL="+*pushgateway)
 	}
 	cfg, ok := loadConfig(environ, stderr)
 	if !ok || !checkCPUsAwake(cfg, stderr) {
@@ -99,7 +110,13 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	}
 	log := newLogger(cfg, logOut)
 	store := &report.Store{Dir: cfg.Daemon.ReportDir, Keep: cfg.Daemon.ReportKeep}
-	rig, err := newRig(cfg, log, resultRoute(nil, store, log, prog))
+	// The run's metrics are the daemon's, on a registry of its own, so a pushed run
+	// lands in the same dashboards and alerts.
+	reg := prometheus.NewRegistry()
+	v, rev := buildVersion()
+	metrics.RegisterBuildInfo(reg, v, rev)
+	exp := metrics.New(reg, cfg.Plan)
+	rig, err := newRig(cfg, log, resultRoute(exp, store, log, prog))
 	if err != nil {
 		log.Error("cannot set up the target", "err", err)
 		return exitFail
@@ -107,6 +124,7 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 	defer rig.close()
 	if err := preflight(ctx, rig.runner.Target); err != nil {
 		fmt.Fprintf(stderr, "picsoak run: target %s unreachable before start: %s\nCheck PICSOAK_TARGET_URL (and that PIC is up).\n", rig.runner.TargetName, cfg.Redactor.String(err.Error()))
+		pushRun(cfg, reg, false, stderr) // a run that measured nothing failed, and says so
 		return exitUnreachable
 	}
 
@@ -118,7 +136,6 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 			prog.run(stop, *progressEvery)
 		}
 	}()
-	v, _ := buildVersion()
 	run := &report.Run{Version: v, Target: rig.runner.TargetName, Start: time.Now()}
 	code := exitOK
 	for _, k := range kinds {
@@ -171,7 +188,30 @@ func runOnce(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 			code = exitFail
 		}
 	}
+	if !pushRun(cfg, reg, run.Passed, stderr) {
+		code = exitFail
+	}
 	return code
+}
+
+// pushRun pushes the run's metrics to the configured Pushgateway, grouped by job,
+// instance and shard, and reports whether they got there (true with none
+// configured). It runs under a deadline of its own, not the run's context: a run
+// stopped by SIGTERM still pushes what it measured.
+func pushRun(cfg config.Config, reg *prometheus.Registry, passed bool, stderr io.Writer) bool {
+	if cfg.Push.URL == "" {
+		return true
+	}
+	metrics.RegisterBatchRun(reg, passed, cfg.Push.ExpectedInterval)
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Push.Timeout)
+	defer cancel()
+	grouping := map[string]string{"instance": cfg.Push.Instance, "shard": strconv.Itoa(cfg.Plan.Shard.Index)}
+	if err := metrics.Push(ctx, cfg.Push.URL, cfg.Push.Job, grouping, reg); err != nil {
+		fmt.Fprintf(stderr, "picsoak run: pushing the run's metrics to the Pushgateway %s failed: %s\nCheck PICSOAK_PUSHGATEWAY_URL (or --pushgateway) and that the Pushgateway is up.\n",
+			redact.URL(cfg.Push.URL), cfg.Redactor.String(err.Error()))
+		return false
+	}
+	return true
 }
 
 // preflight sends one request before any cycle, so a wrong URL or a PIC that is down

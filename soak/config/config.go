@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -33,6 +35,7 @@ const MinAPITokenLen = 16
 // Config is the whole of picsoak's configuration, parsed and validated.
 type Config struct {
 	Daemon Daemon
+	Push   Push
 	Target Target
 	// Plan is what the engine runs, with this replica's share of the load applied.
 	Plan soak.Plan
@@ -56,6 +59,16 @@ type Daemon struct {
 	LogLevel slog.Level `env:"-"`
 }
 
+// Push is where `picsoak run` pushes the run's metrics: a Prometheus Pushgateway, so
+// cron and CI regression runs land in the same dashboards and alerts as the daemon.
+type Push struct {
+	URL              string        `env:"PUSHGATEWAY_URL" help:"Pushgateway that picsoak run pushes its metrics to once it ended (also --pushgateway); basic auth from the URL's user:password, TLS for https://; empty pushes nothing"`
+	Job              string        `env:"PUSH_JOB" envDefault:"picsoak-run" help:"job label of the pushed group"`
+	Instance         string        `env:"PUSH_INSTANCE" help:"instance label of the pushed group; empty is the host name (give a stable one to a CronJob, whose pod names change every run)"`
+	ExpectedInterval time.Duration `env:"PUSH_EXPECTED_INTERVAL" envDefault:"25h" help:"longest expected time between two pushes of this job (its schedule interval, the run's length and some slack: 25h for a nightly run), pushed as picsoak_push_expected_interval_seconds for the alert on a job that stopped pushing"`
+	Timeout          time.Duration `env:"PUSH_TIMEOUT" envDefault:"30s" help:"deadline of the push"`
+}
+
 // Sim is the built-in PIC simulator, used by `picsoak sim` and by the daemon when no
 // target is configured.
 type Sim struct {
@@ -69,6 +82,7 @@ type Sim struct {
 // than a type conversion are parsed.
 type vars struct {
 	daemon     Daemon
+	push       Push
 	plan       planVars
 	target     targetVars
 	sustained  sustainedVars
@@ -91,6 +105,7 @@ type section struct {
 func (v *vars) sections() []section {
 	return []section{
 		{EnvPrefix, &v.daemon},
+		{EnvPrefix, &v.push},
 		{EnvPrefix, &v.plan},
 		{EnvPrefix, &v.target},
 		{EnvPrefix + "SUSTAINED_", &v.sustained},
@@ -128,15 +143,17 @@ func Load(environ []string) (Config, error) {
 	}
 	var c Config
 	c.Daemon = v.daemon
+	c.Push = v.push
 	c.Sim = v.sim
 	p.daemon(&c.Daemon)
+	p.push(&c.Push)
 	c.Target = p.target(v.target)
 	c.Plan = p.plan(v, c.Target.names())
 	p.sim(c.Sim)
 	if err := p.err(); err != nil {
 		return Config{}, err
 	}
-	c.Redactor = c.Target.redactor()
+	c.Redactor = c.Target.redactor(c.Push.URL)
 	return c, nil
 }
 
@@ -194,6 +211,19 @@ func (p *problems) daemon(d *Daemon) {
 		// The value is a credential: name the variable, never print it.
 		p.add("PICSOAK_API_TOKEN", "PICSOAK_API_TOKEN: want at least %d characters (e.g. from openssl rand -hex 32), got %d", MinAPITokenLen, len(d.APIToken))
 	}
+}
+
+func (p *problems) push(s *Push) {
+	if s.URL != "" {
+		u, err := url.Parse(s.URL)
+		p.check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "", "PICSOAK_PUSHGATEWAY_URL", redact.URL(s.URL), "want an absolute http:// or https:// URL such as http://pushgateway:9091")
+	}
+	p.check(s.Job != "", "PICSOAK_PUSH_JOB", s.Job, "want a job name such as picsoak-run")
+	if s.Instance == "" {
+		s.Instance, _ = os.Hostname()
+	}
+	p.check(s.ExpectedInterval > 0, "PICSOAK_PUSH_EXPECTED_INTERVAL", s.ExpectedInterval, "want a duration > 0, such as 24h for a nightly run")
+	p.check(s.Timeout > 0, "PICSOAK_PUSH_TIMEOUT", s.Timeout, "want a duration > 0")
 }
 
 func (p *problems) sim(s Sim) {

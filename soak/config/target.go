@@ -164,16 +164,19 @@ func (t *Target) names() []string {
 	return out
 }
 
-// redactor collects the secrets of every URL and header of t.
-func (t *Target) redactor() *redact.Redactor {
+// redactor collects the secrets of every URL and header of t and of the other URLs
+// picsoak reaches.
+func (t *Target) redactor(others ...string) *redact.Redactor {
 	var urls []*url.URL
 	var headers []http.Header
 	for _, e := range t.Endpoints {
 		urls = append(urls, e.URL)
 		headers = append(headers, e.Header)
 	}
-	if mu, err := url.Parse(t.MetricsURL); err == nil && t.MetricsURL != "" {
-		urls = append(urls, mu)
+	for _, raw := range append([]string{t.MetricsURL}, others...) {
+		if u, err := url.Parse(raw); err == nil && raw != "" {
+			urls = append(urls, u)
+		}
 	}
 	return redact.New(urls, headers)
 }
