@@ -475,6 +475,7 @@ func exportedSeries(t *testing.T) map[string]bool {
 	}
 	e := metrics.New(reg, cfg.Plan)
 	metrics.RegisterRuntime(reg, "test", "test")
+	metrics.RegisterBatchRun(reg, true, time.Hour)
 	for _, r := range syntheticResults() {
 		e.SetInterval(r.Cycle, 10*time.Minute)
 		e.CycleFinished(r)
@@ -485,7 +486,8 @@ func exportedSeries(t *testing.T) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]bool{"up": true}
+	// up is Prometheus's own, push_time_seconds the Pushgateway's.
+	out := map[string]bool{"up": true, "push_time_seconds": true}
 	// The recording rules' series are Prometheus's, from picsoak's: panels may use them.
 	var rules struct {
 		Groups []struct {

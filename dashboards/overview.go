@@ -143,6 +143,31 @@ func overview() *dashboard.DashboardBuilder {
 			query("C", `picsoak:slo_errors:ratio_rate6h{`+selJob+`} / on (job, slo) picsoak:slo_error_budget:ratio`, "{{job}} {{slo}} 6h"),
 			query("D", `picsoak:slo_errors:ratio_rate1d{`+selJob+`} / on (job, slo) picsoak:slo_error_budget:ratio`, "{{job}} {{slo}} 1d")).
 			Min(0)).
+		// Batch runs (picsoak run --pushgateway) are the pushed groups: they carry a
+		// shard label, which a daemon's series do not.
+		WithRow(row(30, "Batch runs (picsoak run --pushgateway)")).
+		WithPanel(statPanel(31, "Last verdict per batch job",
+			"Verdict of each batch job's last pushed run, over all its shards (job:picsoak_run_pass:min, from picsoak_run_pass): PASS when every shard's run passed, FAIL when any failed, regressed against its baseline, or found PIC unreachable.",
+			"none", 8, 6,
+			instant("A", `job:picsoak_run_pass:min{`+selJob+`}`, "{{job}}")).
+			Mappings(valueText("1", "PASS", "green", "0", "FAIL", "red")).
+			Thresholds(thresholds("red", step(1, "green")))).
+		WithPanel(statPanel(32, "Since last push",
+			"Time since each batch job's shard last pushed (push_time_seconds, the Pushgateway's), against its expected interval (picsoak_push_expected_interval_seconds): past it, PicsoakBatchRunMissing fires.",
+			"s", 8, 6,
+			instant("A", `time() - (push_time_seconds{`+selJob+`} and on (job, instance, shard) picsoak_push_expected_interval_seconds)`, "{{job}} {{instance}} shard {{shard}}")).
+			Thresholds(thresholds("blue"))).
+		WithPanel(statPanel(33, "Batch runs' thresholds",
+			"Each threshold of the cycles of each batch job's last pushed run (picsoak_cycle_threshold_met of the pushed groups): held or missed; with several shards, missed when any shard missed it.",
+			"none", 8, 6,
+			instant("A", `min by (job, cycle, metric, op) (picsoak_cycle_threshold_met{shard!="",`+selJob+`})`, "{{job}} {{cycle}} {{metric}} {{op}}")).
+			Mappings(valueText("1", "held", "green", "0", "missed", "red")).
+			Thresholds(thresholds("red", step(1, "green")))).
+		WithPanel(timeSeries(34, "Batch runs' throughput",
+			"Requests per second each batch job's last pushed run completed per cycle, summed over its shards (job_cycle:picsoak_run_throughput_rps:sum).",
+			"reqps", 24, 7,
+			query("A", `job_cycle:picsoak_run_throughput_rps:sum{`+selJob+`}`, "{{job}} {{cycle}}")).
+			Min(0)).
 		// Summed over the selected instances: shards of one load (PICSOAK_SHARD) each
 		// run their share of every step, so PIC's capacity is the sum of theirs.
 		WithRow(row(17, "Capacity (capacity cycle, off by default)")).

@@ -26,7 +26,7 @@ import (
 // repoRoot is where docker-compose.yml sits; go test runs in this package's folder.
 const repoRoot = ".."
 
-var wantServices = []string{"alertmanager", "grafana", "pic", "picsoak", "prometheus"}
+var wantServices = []string{"alertmanager", "grafana", "pic", "picsoak", "prometheus", "pushgateway"}
 
 // loadCompose loads the compose file as `docker compose` would with an empty
 // environment, so every ${VAR:-default} takes its default.

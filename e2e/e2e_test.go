@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -89,6 +90,7 @@ var designFamilies = []string{
 func TestEndToEnd(t *testing.T) {
 	promBin := RequireTool(t, "prometheus")
 	amBin := RequireTool(t, "prometheus-alertmanager", "alertmanager")
+	pgBin := RequireTool(t, "prometheus-pushgateway", "pushgateway")
 	began := time.Now()
 	t.Cleanup(func() { t.Logf("end-to-end test took %s", time.Since(began).Round(time.Second)) })
 
@@ -97,11 +99,12 @@ func TestEndToEnd(t *testing.T) {
 	bin := buildPicsoak(t, root, dir)
 	hook := newWebhook(t)
 
-	simPort, soakPort, promPort, amPort := FreePort(t), FreePort(t), FreePort(t), FreePort(t)
+	simPort, soakPort, promPort, amPort, pgPort := FreePort(t), FreePort(t), FreePort(t), FreePort(t), FreePort(t)
 	simAddr := fmt.Sprintf("127.0.0.1:%d", simPort)
 	soakAddr := fmt.Sprintf("127.0.0.1:%d", soakPort)
 	promAddr := fmt.Sprintf("127.0.0.1:%d", promPort)
 	amAddr := fmt.Sprintf("127.0.0.1:%d", amPort)
+	pgAddr := fmt.Sprintf("127.0.0.1:%d", pgPort)
 
 	sim := Start(t, dir, "sim", bin, []string{"PICSOAK_SIM_LISTEN_ADDR=" + simAddr, "PICSOAK_LOG_FORMAT=text"}, "sim")
 	WaitHTTP(t, "http://"+simAddr+"/healthz", 15*time.Second, sim)
@@ -139,16 +142,20 @@ func TestEndToEnd(t *testing.T) {
 		"--web.listen-address="+amAddr, "--cluster.listen-address=")
 	WaitHTTP(t, "http://"+amAddr+"/-/ready", 20*time.Second, am)
 
-	promCfg := writePrometheusConfig(t, root, dir, map[string]string{"picsoak": soakAddr, "pic": simAddr}, amAddr)
+	pg := Start(t, dir, "pushgateway", pgBin, nil,
+		"--web.listen-address="+pgAddr, "--persistence.file="+filepath.Join(dir, "pushgateway"))
+	WaitHTTP(t, "http://"+pgAddr+"/-/ready", 20*time.Second, pg)
+
+	promCfg := writePrometheusConfig(t, root, dir, map[string]string{"picsoak": soakAddr, "pic": simAddr, "pushgateway": pgAddr}, amAddr)
 	prom := Start(t, dir, "prometheus", promBin, nil,
 		"--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
 		"--web.listen-address="+promAddr)
 	WaitHTTP(t, "http://"+promAddr+"/-/ready", 30*time.Second, prom)
-	t.Logf("stack up after %s: sim %s, picsoak %s, prometheus %s, alertmanager %s, webhook %s",
-		time.Since(began).Round(100*time.Millisecond), simAddr, soakAddr, promAddr, amAddr, hook.URL)
+	t.Logf("stack up after %s: sim %s, picsoak %s, prometheus %s, alertmanager %s, pushgateway %s, webhook %s",
+		time.Since(began).Round(100*time.Millisecond), simAddr, soakAddr, promAddr, amAddr, pgAddr, hook.URL)
 
 	api := PromAPI{Base: "http://" + promAddr, Client: &http.Client{Timeout: 5 * time.Second}}
-	stack := []*Process{sim, soak, am, prom}
+	stack := []*Process{sim, soak, am, prom, pg}
 	control := func(t *testing.T, settings string) {
 		t.Helper()
 		setSim(t, "http://"+simAddr+"/control", settings)
@@ -171,6 +178,51 @@ func TestEndToEnd(t *testing.T) {
 			}
 			return len(missing) == 0, fmt.Sprintf("got %d names, missing %v", len(names), missing)
 		}, stack...)
+	})
+
+	// Batch runs: picsoak run pushes to the real Pushgateway, which Prometheus scrapes
+	// with honor_labels; each run soaks its own built-in simulator. Early, so that the
+	// batch recording rules have series to check below.
+	runBatch := func(t *testing.T, gateway string, env ...string) (int, string) {
+		t.Helper()
+		cmd := exec.Command(bin, "run", "--cycle", "streams", "--progress", "off", "--pushgateway", gateway)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "PICSOAK_REPORT_DIR=" + t.TempDir(), "PICSOAK_LOG_FORMAT=text",
+			"PICSOAK_STREAMS_COUNT=2", "PICSOAK_STREAMS_REQUESTS=5", "PICSOAK_TARGET_SETTLE_TIME=0s"}, env...)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("picsoak run: %v", err)
+		}
+		return cmd.ProcessState.ExitCode(), stderr.String()
+	}
+	t.Run("batch runs in Prometheus", func(t *testing.T) {
+		if code, stderr := runBatch(t, "http://"+pgAddr, "PICSOAK_PUSH_INSTANCE=e2e"); code != 0 {
+			t.Fatalf("passing run: exit %d, want 0; stderr:\n%s", code, stderr)
+		}
+		Eventually(t, "the passing run's metrics in Prometheus under job picsoak-run", 30*time.Second, time.Second, func() (bool, string) {
+			pass, err1 := scalar(api, `picsoak_cycle_pass{job="picsoak-run",instance="e2e",shard="0",cycle="streams"}`)
+			reqs, err2 := scalar(api, `sum(picsoak_requests_total{job="picsoak-run",instance="e2e",cycle="streams"})`)
+			pushed, err3 := scalar(api, `push_time_seconds{job="picsoak-run",instance="e2e",shard="0"}`)
+			return err1 == nil && err2 == nil && err3 == nil && pass == 1 && reqs == 10 && pushed > 0,
+				fmt.Sprintf("got pass %v (%v), %v requests (%v), pushed at %v (%v); want 1, 10 and a push time", pass, err1, reqs, err2, pushed, err3)
+		}, stack...)
+		fault := time.Now()
+		code, stderr := runBatch(t, "http://"+pgAddr, "PICSOAK_PUSH_JOB=picsoak-e2e-failing", "PICSOAK_PUSH_INSTANCE=e2e", "PICSOAK_SIM_ERROR_RATIO=1")
+		if code != 1 {
+			t.Fatalf("failing run: exit %d, want 1; stderr:\n%s", code, stderr)
+		}
+		waitAlert(t, api, hook, "PicsoakBatchRunFailed", labels{"job": "picsoak-e2e-failing", "instance": "e2e"}, fault, stack)
+		logQuery(t, api, `job:picsoak_run_pass:min`)
+	})
+
+	t.Run("push to a Pushgateway that is down", func(t *testing.T) {
+		down := fmt.Sprintf("http://u:push-secret@127.0.0.1:%d", FreePort(t))
+		code, stderr := runBatch(t, down, "PICSOAK_PUSH_INSTANCE=e2e-down")
+		if code != 1 || !strings.Contains(stderr, "pushing the run's metrics to the Pushgateway http://u:xxxxx@127.0.0.1:") || strings.Contains(stderr, "push-secret") {
+			t.Errorf("exit %d, stderr:\n%s\nwant 1 and a message naming the Pushgateway, its password redacted", code, stderr)
+		}
 	})
 
 	t.Run("rules healthy", func(t *testing.T) {

@@ -30,6 +30,8 @@ var toolPackages = map[string]string{
 	"prometheus-alertmanager": "prometheus-alertmanager",
 	"alertmanager":            "prometheus-alertmanager",
 	"amtool":                  "prometheus-alertmanager",
+	"prometheus-pushgateway":  "prometheus-pushgateway",
+	"pushgateway":             "prometheus-pushgateway",
 }
 
 // RequireTool returns the path of the first of names found in PATH, and fails the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every picsoak test: formatting, vet, and the whole Go suite with the race
 # detector, including the promtool rule tests and the end-to-end tests against the
-# real Prometheus and Alertmanager. Installs what the tests need when it is missing.
+# real Prometheus, Alertmanager and Pushgateway. Installs what the tests need when it
+# is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ need=()
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v prometheus-pushgateway >/dev/null || need+=(prometheus-pushgateway) # batch runs' end-to-end test
 command -v chromium >/dev/null || need+=(chromium) # the status page's browser test
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -16,7 +18,7 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "missing ${need[*]}: run  sudo apt-get install -y prometheus prometheus-alertmanager chromium  and try again" >&2
+    echo "missing ${need[*]}: run  sudo apt-get install -y ${need[*]}  and try again" >&2
     exit 1
   fi
 fi

@@ -16,9 +16,10 @@ Prometheus metrics.
 Usage:
   picsoak [serve]            run the daemon: every cycle at start, then on its schedule
   picsoak run [flags]        run the cycles once, print a Markdown summary, write reports;
-                             exit 0 all passed, 1 one failed or regressed, 2 bad configuration
-                             or flags, 3 target unreachable (see 'picsoak run -h' for the flags:
-                             --cycle, --json, --junit, --baseline and its tolerances, --progress)
+                             exit 0 all passed, 1 one failed or regressed or the push failed,
+                             2 bad configuration or flags, 3 target unreachable (see 'picsoak
+                             run -h' for the flags: --cycle, --json, --junit, --baseline and its
+                             tolerances, --pushgateway, --progress)
   picsoak sim                serve the PIC simulator alone
   picsoak check              validate the configuration and exit (0 valid, 2 invalid)
   picsoak health             ask the daemon on PICSOAK_LISTEN_ADDR for /healthz, over TLS when

@@ -16,6 +16,8 @@ import (
 
 	"github.com/picsoak/picsoak/soak"
 	"github.com/picsoak/picsoak/soak/report"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"golang.org/x/sys/unix"
 )
 
@@ -297,5 +299,69 @@ func TestRunJudgesThresholds(t *testing.T) {
 	r := runBinary(t, fastEnv(t, "PICSOAK_TARGET_URL="+srv.URL, "PICSOAK_STREAMS_THRESHOLDS=recovery<=1s"), "run", "--cycle", "streams")
 	if r.code != 2 || !strings.Contains(r.stderr, `PICSOAK_STREAMS_THRESHOLDS="recovery<=1s": "recovery<=1s": the streams cycle has no recovery`) {
 		t.Errorf("bad threshold: exit %d, stderr %q; want 2 naming the variable", r.code, r.stderr)
+	}
+}
+
+// A push carries the URL's credentials as basic auth and never prints them, replaces
+// the group of job, instance and shard with the run's metrics, and gives up at its
+// deadline: the summary is still printed and the exit code is 1.
+func TestRunPushesTheRunsMetrics(t *testing.T) {
+	type push struct {
+		method, path, user, password, body string
+	}
+	pushes := make(chan push, 4)
+	hang := make(chan struct{})
+	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, password, _ := r.BasicAuth()
+		// The push is in whatever format it says; the checks below read text.
+		var text strings.Builder
+		dec := expfmt.NewDecoder(r.Body, expfmt.ResponseFormat(r.Header))
+		for {
+			var mf dto.MetricFamily
+			if err := dec.Decode(&mf); err != nil {
+				break
+			}
+			expfmt.MetricFamilyToText(&text, &mf)
+		}
+		if strings.Contains(r.URL.Path, "/instance/hang") {
+			<-hang
+			return
+		}
+		pushes <- push{r.Method, r.URL.Path, user, password, text.String()}
+	}))
+	// Cleanups run last first: release the hanging handler before Close waits for it.
+	t.Cleanup(gateway.Close)
+	t.Cleanup(func() { close(hang) })
+	withCreds := strings.Replace(gateway.URL, "http://", "http://pusher:push-s3cret@", 1)
+
+	r := runBinary(t, fastEnv(t, "PICSOAK_PUSH_INSTANCE=ci", "PICSOAK_SHARD=1/2", "PICSOAK_PUSH_EXPECTED_INTERVAL=2h"),
+		"run", "--cycle", "streams", "--progress", "off", "--pushgateway", withCreds)
+	if r.code != 0 {
+		t.Fatalf("run exit %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	p := <-pushes
+	if p.method != http.MethodPut || p.path != "/metrics/job/picsoak-run/instance/ci/shard/1" || p.user != "pusher" || p.password != "push-s3cret" {
+		t.Errorf("got %s %s as %s:%s, want PUT /metrics/job/picsoak-run/instance/ci/shard/1 as pusher:push-s3cret", p.method, p.path, p.user, p.password)
+	}
+	for _, want := range []string{"picsoak_run_pass 1", "picsoak_push_expected_interval_seconds 7200", `picsoak_cycle_pass{cycle="streams"} 1`, `picsoak_requests_total{cycle="streams",endpoint="default",outcome="ok"}`, "picsoak_build_info"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("pushed metrics lack %q:\n%s", want, p.body)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, "push-s3cret") {
+		t.Errorf("the Pushgateway's password was printed:\n%s\n%s", r.stdout, r.stderr)
+	}
+
+	// A Pushgateway that never answers: the push's deadline ends the wait.
+	start := time.Now()
+	r = runBinary(t, fastEnv(t, "PICSOAK_PUSH_INSTANCE=hang", "PICSOAK_PUSH_TIMEOUT=300ms"), "run", "--cycle", "streams", "--progress", "off", "--pushgateway", withCreds)
+	if r.code != 1 || !strings.Contains(r.stderr, "pushing the run's metrics to the Pushgateway http://pusher:xxxxx@127.0.0.1:") || strings.Contains(r.stderr, "push-s3cret") {
+		t.Errorf("hanging Pushgateway: exit %d, stderr:\n%s\nwant 1 and the Pushgateway named, its password redacted", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "# picsoak run: 1 of 1 cycles passed") {
+		t.Errorf("hanging Pushgateway: got no summary on stdout, want it printed all the same:\n%s", r.stdout)
+	}
+	if took := time.Since(start); took > time.Minute {
+		t.Errorf("hanging Pushgateway: the run took %s, want the push to give up at its 300ms deadline", took)
 	}
 }

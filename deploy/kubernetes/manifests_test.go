@@ -27,6 +27,8 @@ const (
 	picsoakImage   = "ghcr.io/picsoak/picsoak"
 	podIndexLabel  = "metadata.labels['apps.kubernetes.io/pod-index']"
 	sidecarFile    = "sidecar.yaml"
+	shardedJobFile = "regression-sharded.yaml"
+	completionIdx  = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 	kustomizeFile  = "kustomization.yaml"
 	metricsPort    = 9853
 	metricsPortStr = "http-metrics"
@@ -53,6 +55,7 @@ type serviceMonitor struct {
 			Path          string `json:"path"`
 			Interval      string `json:"interval"`
 			ScrapeTimeout string `json:"scrapeTimeout"`
+			HonorLabels   bool   `json:"honorLabels,omitempty"`
 		} `json:"endpoints"`
 	} `json:"spec"`
 }
@@ -97,6 +100,7 @@ type objects struct {
 	deployments    []*appsv1.Deployment
 	statefulSets   []*appsv1.StatefulSet
 	cronJobs       []*batchv1.CronJob
+	jobs           []*batchv1.Job
 	serviceMonitor []*serviceMonitor
 	rules          []*prometheusRule
 	kustomization  *kustomization
@@ -116,6 +120,8 @@ func newObject(apiVersion, kind string) (any, error) {
 		return &appsv1.StatefulSet{}, nil
 	case "batch/v1 CronJob":
 		return &batchv1.CronJob{}, nil
+	case "batch/v1 Job":
+		return &batchv1.Job{}, nil
 	case "monitoring.coreos.com/v1 ServiceMonitor":
 		return &serviceMonitor{}, nil
 	case "monitoring.coreos.com/v1 PrometheusRule":
@@ -186,6 +192,8 @@ func loadObjects(t *testing.T) *objects {
 				o.statefulSets = append(o.statefulSets, v)
 			case *batchv1.CronJob:
 				o.cronJobs = append(o.cronJobs, v)
+			case *batchv1.Job:
+				o.jobs = append(o.jobs, v)
 			case *serviceMonitor:
 				o.serviceMonitor = append(o.serviceMonitor, v)
 			case *prometheusRule:
@@ -207,11 +215,12 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 		what      string
 		got, want int
 	}{
-		{"Deployments (the sidecar example)", len(o.deployments), 1},
+		{"Deployments (the sidecar example, the Pushgateway)", len(o.deployments), 2},
 		{"StatefulSets (the standalone shards)", len(o.statefulSets), 1},
 		{"CronJobs (the regression run)", len(o.cronJobs), 1},
-		{"Services (standalone, pic, sidecar)", len(o.services), 3},
-		{"ServiceMonitors", len(o.serviceMonitor), 1},
+		{"Jobs (the sharded regression run)", len(o.jobs), 1},
+		{"Services (standalone, pic, sidecar, pushgateway)", len(o.services), 4},
+		{"ServiceMonitors (picsoak, the Pushgateway)", len(o.serviceMonitor), 2},
 		{"PrometheusRules", len(o.rules), 1},
 	}
 	for _, c := range counts {
@@ -291,6 +300,9 @@ func (o *objects) pods() []podTemplate {
 	for _, c := range o.cronJobs {
 		out = append(out, podTemplate{"CronJob " + c.Name, c.Spec.JobTemplate.Spec.Template.Spec, false})
 	}
+	for _, j := range o.jobs {
+		out = append(out, podTemplate{"Job " + j.GenerateName, j.Spec.Template.Spec, false})
+	}
 	return out
 }
 
@@ -318,8 +330,13 @@ func TestWorkloadsAreLockedDown(t *testing.T) {
 		if p.spec.AutomountServiceAccountToken == nil || *p.spec.AutomountServiceAccountToken {
 			t.Errorf("%s: automountServiceAccountToken: got unset or true, want false (picsoak never calls the API server)", p.name)
 		}
-		if len(p.spec.Volumes) > 0 && (ps == nil || ps.FSGroup == nil || *ps.FSGroup != gid) {
-			t.Errorf("%s: fsGroup: got %v, want %d (the Dockerfile's group) so the volumes are writable", p.name, ps.FSGroup, gid)
+		// picsoak's pods run as its image's user; the Pushgateway's as its own.
+		podGID := gid
+		if !slices.ContainsFunc(p.spec.Containers, isPicsoak) && ps != nil && ps.RunAsGroup != nil {
+			podGID = *ps.RunAsGroup
+		}
+		if len(p.spec.Volumes) > 0 && (ps == nil || ps.FSGroup == nil || *ps.FSGroup != podGID) {
+			t.Errorf("%s: fsGroup: got %v, want %d (the image's group) so the volumes are writable", p.name, ps.FSGroup, podGID)
 		}
 		for _, c := range slices.Concat(p.spec.InitContainers, p.spec.Containers) {
 			name := p.name + " container " + c.Name
@@ -350,8 +367,20 @@ func TestWorkloadsAreLockedDown(t *testing.T) {
 					t.Errorf("%s: got no %s limit, want one", name, res)
 				}
 			}
-			repo, tag, _ := strings.Cut(c.Image, ":")
-			if repo != picsoakImage || tag != wantTag {
+			if !isPicsoak(c) {
+				// Another image (the Pushgateway): pinned, not root, probed.
+				if _, tag, _ := strings.Cut(c.Image, ":"); tag == "" || tag == "latest" {
+					t.Errorf("%s: image %q: want a pinned version tag", name, c.Image)
+				}
+				if u, _ := effective(ps, sc); u <= 0 {
+					t.Errorf("%s: runs as uid %d, want a non-root uid", name, u)
+				}
+				if c.LivenessProbe == nil || c.ReadinessProbe == nil {
+					t.Errorf("%s: got liveness %v, readiness %v, want both probes", name, c.LivenessProbe, c.ReadinessProbe)
+				}
+				continue
+			}
+			if _, tag, _ := strings.Cut(c.Image, ":"); tag != wantTag {
 				t.Errorf("%s: image got %q, want %s:%s (pinned, as in %s)", name, c.Image, picsoakImage, wantTag, kustomizeFile)
 			}
 			if u, g := effective(ps, sc); u != uid || g != gid {
@@ -380,6 +409,17 @@ func TestWorkloadsAreLockedDown(t *testing.T) {
 			t.Errorf("CronJob %s: activeDeadlineSeconds: got %v, want a deadline (it has no liveness probe)", c.Name, d)
 		}
 	}
+	for _, j := range o.jobs {
+		if d := j.Spec.ActiveDeadlineSeconds; d == nil || *d <= 0 {
+			t.Errorf("Job %s: activeDeadlineSeconds: got %v, want a deadline (it has no liveness probe)", j.GenerateName, d)
+		}
+	}
+}
+
+// isPicsoak reports whether c runs picsoak's image.
+func isPicsoak(c corev1.Container) bool {
+	repo, _, _ := strings.Cut(c.Image, ":")
+	return repo == picsoakImage
 }
 
 func boolField(b *bool) string {
@@ -463,6 +503,9 @@ func TestSidecarSeesPIC(t *testing.T) {
 	o := loadObjects(t)
 	for _, d := range o.deployments {
 		spec := d.Spec.Template.Spec
+		if !slices.ContainsFunc(spec.Containers, isPicsoak) {
+			continue // the Pushgateway
+		}
 		if spec.ShareProcessNamespace == nil || !*spec.ShareProcessNamespace {
 			t.Errorf("Deployment %s: shareProcessNamespace: got unset or false, want true so /proc shows PIC", d.Name)
 		}
@@ -541,6 +584,9 @@ func selects(selector, labels map[string]string) bool {
 func TestServiceMonitorScrapesPicsoak(t *testing.T) {
 	o := loadObjects(t)
 	for _, sm := range o.serviceMonitor {
+		if sm.Metadata.Name != "picsoak" {
+			continue
+		}
 		var scraped []string
 		for _, svc := range o.services {
 			if !selects(sm.Spec.Selector.MatchLabels, svc.Labels) {
@@ -569,13 +615,83 @@ func TestServiceMonitorScrapesPicsoak(t *testing.T) {
 	}
 }
 
+// TestPushgatewayIsScrapedWithItsGroupsLabels: the batch runs' Pushgateway is
+// scraped with honorLabels, so each pushed group keeps its job, instance and shard,
+// and the runs reach it by its Service.
+func TestPushgatewayIsScrapedWithItsGroupsLabels(t *testing.T) {
+	o := loadObjects(t)
+	svc, ok := o.services["pushgateway"]
+	if !ok || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 9091 {
+		t.Fatalf("Service pushgateway: got %+v, want one on port 9091", svc)
+	}
+	found := false
+	for _, sm := range o.serviceMonitor {
+		if !selects(sm.Spec.Selector.MatchLabels, svc.Labels) {
+			continue
+		}
+		found = true
+		for _, ep := range sm.Spec.Endpoints {
+			if !ep.HonorLabels || ep.Port != svc.Spec.Ports[0].Name {
+				t.Errorf("ServiceMonitor %s: endpoint %+v, want port %s with honorLabels", sm.Metadata.Name, ep, svc.Spec.Ports[0].Name)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("got no ServiceMonitor selecting Service pushgateway, want one")
+	}
+	// Every batch run pushes to it, under a stable instance.
+	var pods []podTemplate
+	for _, p := range o.pods() {
+		if !p.longRunning {
+			pods = append(pods, p)
+		}
+	}
+	if len(pods) != 2 {
+		t.Fatalf("got %d batch pods, want the CronJob's and the sharded Job's", len(pods))
+	}
+	for _, p := range pods {
+		c := p.spec.Containers[0]
+		if u, _ := env(c, "PICSOAK_PUSHGATEWAY_URL"); u.Value != "http://pushgateway:9091" {
+			t.Errorf("%s: PICSOAK_PUSHGATEWAY_URL %q, want http://pushgateway:9091", p.name, u.Value)
+		}
+		if inst, _ := env(c, "PICSOAK_PUSH_INSTANCE"); inst.Value == "" || strings.Contains(inst.Value, "$(") {
+			t.Errorf("%s: PICSOAK_PUSH_INSTANCE %q, want a stable name: the pod's changes every run", p.name, inst.Value)
+		}
+	}
+}
+
+// TestIndexedJobShardsItsRun: each pod's PICSOAK_SHARD is its completion index over
+// the completion count, so the pods together run the configured load exactly once.
+func TestIndexedJobShardsItsRun(t *testing.T) {
+	o := loadObjects(t)
+	for _, j := range o.jobs {
+		s := j.Spec
+		if s.CompletionMode == nil || *s.CompletionMode != batchv1.IndexedCompletion || s.Completions == nil || s.Parallelism == nil || *s.Parallelism != *s.Completions {
+			t.Fatalf("Job %s: completionMode %v, completions %v, parallelism %v; want Indexed with every shard at once", j.GenerateName, s.CompletionMode, s.Completions, s.Parallelism)
+		}
+		c := s.Template.Spec.Containers[0]
+		idx, i := env(c, "PICSOAK_SHARD_INDEX")
+		if i < 0 || idx.ValueFrom == nil || idx.ValueFrom.FieldRef == nil || idx.ValueFrom.FieldRef.FieldPath != completionIdx {
+			t.Errorf("Job %s: PICSOAK_SHARD_INDEX: got %+v, want it from %s", j.GenerateName, idx, completionIdx)
+		}
+		shard, k := env(c, "PICSOAK_SHARD")
+		if want := fmt.Sprintf("$(PICSOAK_SHARD_INDEX)/%d", *s.Completions); shard.Value != want || k < i {
+			t.Errorf("Job %s: PICSOAK_SHARD %q (env %d, index env %d): want %q after the index", j.GenerateName, shard.Value, k, i, want)
+		}
+		if j.Name != "" || j.GenerateName == "" {
+			t.Errorf("Job: name %q, generateName %q: want a generated name, so each run is a new Job", j.Name, j.GenerateName)
+		}
+	}
+}
+
 // TestKustomizationListsManifests: `kubectl apply -k` applies every manifest but the
-// sidecar example, which belongs in PIC's own pod.
+// sidecar example, which belongs in PIC's own pod, and the sharded run, a Job created
+// once per run.
 func TestKustomizationListsManifests(t *testing.T) {
 	o := loadObjects(t)
 	var want []string
 	for _, f := range o.files {
-		if f != sidecarFile && f != kustomizeFile {
+		if f != sidecarFile && f != kustomizeFile && f != shardedJobFile {
 			want = append(want, f)
 		}
 	}
