@@ -352,6 +352,21 @@ func TestRunPushesTheRunsMetrics(t *testing.T) {
 		t.Errorf("the Pushgateway's password was printed:\n%s\n%s", r.stdout, r.stderr)
 	}
 
+	// A run that found PIC unreachable measured nothing, and is pushed as failed.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/events"
+	ln.Close()
+	r = runBinary(t, fastEnv(t, "PICSOAK_PUSH_INSTANCE=ci", "PICSOAK_TARGET_URL="+closed), "run", "--cycle", "streams", "--progress", "off", "--pushgateway", withCreds)
+	if r.code != exitUnreachable {
+		t.Errorf("unreachable PIC: exit %d, want %d; stderr:\n%s", r.code, exitUnreachable, r.stderr)
+	}
+	if p := <-pushes; !strings.Contains(p.body, "picsoak_run_pass 0") {
+		t.Errorf("unreachable PIC: pushed\n%s\nwant picsoak_run_pass 0", p.body)
+	}
+
 	// A Pushgateway that never answers: the push's deadline ends the wait.
 	start := time.Now()
 	r = runBinary(t, fastEnv(t, "PICSOAK_PUSH_INSTANCE=hang", "PICSOAK_PUSH_TIMEOUT=300ms"), "run", "--cycle", "streams", "--progress", "off", "--pushgateway", withCreds)
