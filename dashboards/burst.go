@@ -34,7 +34,7 @@ func burst() *dashboard.DashboardBuilder {
 			instant("A", `count(picsoak_burst_recovery_seconds{`+selInst+`} < 0) or vector(0)`, "not recovered")).
 			Thresholds(thresholds("green", step(1, "red")))).
 		WithPanel(barGauge(6, "Req/s per burst",
-			"Requests per second each burst of the last burst cycle achieved (picsoak_burst_rps), sent as fast as the workers allow.",
+			"Requests per second each burst of the last burst cycle achieved (picsoak_burst_rps; the 20 slowest bursts, picsoak_burst_rps_spread has them all), sent as fast as the workers allow.",
 			"reqps", 12, 8,
 			instant("A", `picsoak_burst_rps{`+selInst+`}`, "burst {{burst}}")).
 			Min(0)).

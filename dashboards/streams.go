@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
 
@@ -32,16 +33,24 @@ func streams() *dashboard.DashboardBuilder {
 			instant("A", `picsoak_cycle_success_ratio{`+selStrm+`}`, "success"),
 			instant("B", `picsoak_cycle_min_success_ratio{`+selStrm+`}`, "threshold")).
 			Thresholds(thresholds("red", step(0.95, "green")))).
-		WithPanel(barGauge(6, "Throughput per stream",
-			"Requests per second each stream of the last streams cycle completed, sending one request after another (picsoak_streams_throughput_rps). Stream indexes are global across PICSOAK_SHARD replicas, so every shard's streams show side by side.",
+		WithPanel(barGauge(6, "Throughput of the slowest streams",
+			"Requests per second each of the 20 slowest streams of the last streams cycle completed, sending one request after another (picsoak_streams_throughput_rps; only the slowest 20 are exported one by one, the spread panel has them all). Stream indexes are global across PICSOAK_SHARD replicas, so every shard's streams show side by side.",
 			"reqps", 12, 8,
 			instant("A", `picsoak_streams_throughput_rps{`+selInst+`}`, "stream {{stream}}")).
 			Min(0)).
-		WithPanel(barGauge(7, "p99 latency per stream",
-			"99th percentile latency of each stream of the last streams cycle (picsoak_streams_p99_latency_seconds).",
+		WithPanel(barGauge(7, "p99 latency of the slowest streams",
+			"99th percentile latency of each of the 20 slowest streams of the last streams cycle (picsoak_streams_p99_latency_seconds).",
 			"s", 12, 8,
 			instant("A", `picsoak_streams_p99_latency_seconds{`+selInst+`}`, "stream {{stream}}")).
 			Min(0)).
+		WithPanel(barGauge(14, "Spread over all streams",
+			"The per-stream req/s (picsoak_streams_throughput_spread_rps) and p99 latency (picsoak_streams_p99_latency_spread_seconds, right) over every stream of the last streams cycle: slowest (q0), median (q0.5), p90 and fastest or worst (q1), however many streams ran.",
+			"reqps", 24, 6,
+			instant("A", `max by (quantile) (picsoak_streams_throughput_spread_rps{`+selInst+`})`, "req/s q{{quantile}}"),
+			instant("B", `max by (quantile) (picsoak_streams_p99_latency_spread_seconds{`+selInst+`})`, "p99 q{{quantile}}")).
+			Min(0).
+			WithOverride(dashboard.MatcherConfig{Id: "byFrameRefID", Options: "B"}, []dashboard.DynamicConfigValue{{Id: "unit", Value: "s"}}).
+			Orientation(common.VizOrientationHorizontal)).
 		WithRow(row(8, "Over time")).
 		WithPanel(timeSeries(9, "Fairness and slowest ÷ median over time",
 			"Jain's index (picsoak_streams_fairness_index) and slowest ÷ median stream throughput (picsoak_streams_slowest_to_median_ratio) per streams cycle; both 1 when PIC is fair.",
@@ -57,12 +66,12 @@ func streams() *dashboard.DashboardBuilder {
 			Min(0).
 			Decimals(0)).
 		WithPanel(timeSeries(11, "Throughput per stream over time",
-			"Each stream's req/s (picsoak_streams_throughput_rps) as the streams cycle reran.",
+			"The req/s of each of the 20 slowest streams (picsoak_streams_throughput_rps) as the streams cycle reran.",
 			"reqps", 12, 8,
 			query("A", `picsoak_streams_throughput_rps{`+selInst+`}`, "stream {{stream}}")).
 			Min(0)).
 		WithPanel(timeSeries(12, "p99 per stream over time",
-			"Each stream's p99 latency (picsoak_streams_p99_latency_seconds) as the streams cycle reran.",
+			"The p99 latency of each of the 20 slowest streams (picsoak_streams_p99_latency_seconds) as the streams cycle reran.",
 			"s", 12, 8,
 			query("A", `picsoak_streams_p99_latency_seconds{`+selInst+`}`, "stream {{stream}}")).
 			Min(0)).

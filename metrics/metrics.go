@@ -3,6 +3,7 @@
 package metrics
 
 import (
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -79,6 +80,10 @@ type Exporter struct {
 	// serviceTime is latency's counterpart from each request's actual send, for the
 	// open-model cycles only.
 	serviceTime *lastLatency
+	// spreads are the distributions over all streams or bursts of their figures: only
+	// the soak.SlowestShown slowest are exported one by one, so /metrics does not grow
+	// with PICSOAK_STREAMS_COUNT.
+	streamRPSSpread, streamP99Spread, burstRPSSpread *lastSpread
 }
 
 // statusCounters are one cycle's and endpoint's responses by status (0: none).
@@ -112,14 +117,14 @@ func New(reg prometheus.Registerer, plan soak.Plan) *Exporter {
 		throughputChange:  f.gaugeVec("sustained_throughput_change_ratio", "Last third's ok req/s ÷ first third's in the last sustained cycle.", cycle...),
 		p99Change:         f.gaugeVec("sustained_p99_change_ratio", "Last third's p99 ÷ first third's in the last sustained cycle.", cycle...),
 
-		burstRPS:      f.gaugeVec("burst_rps", "Requests per second of each burst in the last burst cycle.", "burst"),
-		burstDuration: f.gaugeVec("burst_duration_seconds", "Duration of each burst in the last burst cycle.", "burst"),
-		burstRecovery: f.gaugeVec("burst_recovery_seconds", "Time after each burst until PIC answered at its pre-burst latency; -1 if not within the cool-down.", "burst"),
-		burstSuccess:  f.gaugeVec("burst_success_ratio", "Success ratio of each burst in the last burst cycle.", "burst"),
+		burstRPS:      f.gaugeVec("burst_rps", "Requests per second of each of the 20 slowest bursts in the last burst cycle.", "burst"),
+		burstDuration: f.gaugeVec("burst_duration_seconds", "Duration of each of the 20 slowest bursts in the last burst cycle.", "burst"),
+		burstRecovery: f.gaugeVec("burst_recovery_seconds", "Time after each of the 20 slowest bursts until PIC answered at its pre-burst latency; -1 if not within the cool-down.", "burst"),
+		burstSuccess:  f.gaugeVec("burst_success_ratio", "Success ratio of each of the 20 slowest bursts in the last burst cycle.", "burst"),
 		burstRPSCoV:   f.gauge("burst_rps_coefficient_of_variation", "Spread of per-burst req/s (stddev ÷ mean) in the last burst cycle."),
 
-		streamThroughput: f.gaugeVec("streams_throughput_rps", "Requests per second of each stream in the last streams cycle.", "stream"),
-		streamP99:        f.gaugeVec("streams_p99_latency_seconds", "99th percentile latency of each stream in the last streams cycle.", "stream"),
+		streamThroughput: f.gaugeVec("streams_throughput_rps", "Requests per second of each of the 20 slowest streams in the last streams cycle.", "stream"),
+		streamP99:        f.gaugeVec("streams_p99_latency_seconds", "99th percentile latency of each of the 20 slowest streams in the last streams cycle.", "stream"),
 		streamFairness:   f.gauge("streams_fairness_index", "Jain's fairness index over stream throughputs (1 = fair) in the last streams cycle."),
 		streamSlowest:    f.gauge("streams_slowest_to_median_ratio", "Slowest stream's throughput ÷ the median stream's in the last streams cycle."),
 		streamStarved:    f.gauge("streams_starved", "Streams under half the median throughput in the last streams cycle."),
@@ -158,7 +163,10 @@ func New(reg prometheus.Registerer, plan soak.Plan) *Exporter {
 		NativeHistogramMaxBucketNumber:  160,
 		NativeHistogramMinResetDuration: time.Hour,
 	}, []string{"cycle", "endpoint"})
-	reg.MustRegister(duration, e.latency, e.serviceTime)
+	e.streamRPSSpread = newSpread(namespace+"_streams_throughput_spread_rps", "Distribution of the per-stream req/s over every stream of the last streams cycle: quantile 0 is the slowest stream, 1 the fastest; count is the streams.")
+	e.streamP99Spread = newSpread(namespace+"_streams_p99_latency_spread_seconds", "Distribution of the per-stream p99 latency over every stream of the last streams cycle: quantile 1 is the worst stream's.")
+	e.burstRPSSpread = newSpread(namespace+"_burst_rps_spread", "Distribution of the per-burst req/s over every burst of the last burst cycle: quantile 0 is the slowest burst.")
+	reg.MustRegister(duration, e.latency, e.serviceTime, e.streamRPSSpread, e.streamP99Spread, e.burstRPSSpread)
 	registerSLO(f, plan.SLO)
 	registerRegression(f, plan.Regression)
 	if len(e.endpoints) == 0 {
@@ -328,7 +336,12 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 	}
 	if d := r.Burst; d != nil {
 		resetAll(e.burstRPS, e.burstDuration, e.burstRecovery, e.burstSuccess)
-		for _, b := range d.Bursts {
+		rps := make([]float64, len(d.Bursts))
+		for i, b := range d.Bursts {
+			rps[i] = b.RPS
+		}
+		e.burstRPSSpread.set(rps)
+		for _, b := range d.Slowest(soak.SlowestShown) {
 			i := strconv.Itoa(b.Index)
 			e.burstRPS.WithLabelValues(i).Set(b.RPS)
 			e.burstDuration.WithLabelValues(i).Set(b.DurationSeconds)
@@ -339,7 +352,13 @@ func (e *Exporter) CycleFinished(r *soak.Result) {
 	}
 	if d := r.Streams; d != nil {
 		resetAll(e.streamThroughput, e.streamP99)
-		for _, s := range d.Streams {
+		rps, p99 := make([]float64, len(d.Streams)), make([]float64, len(d.Streams))
+		for i, s := range d.Streams {
+			rps[i], p99[i] = s.ThroughputRPS, s.P99Seconds
+		}
+		e.streamRPSSpread.set(rps)
+		e.streamP99Spread.set(p99)
+		for _, s := range d.Slowest(soak.SlowestShown) {
 			i := strconv.Itoa(s.Index)
 			e.streamThroughput.WithLabelValues(i).Set(s.ThroughputRPS)
 			e.streamP99.WithLabelValues(i).Set(s.P99Seconds)
@@ -428,6 +447,54 @@ func (l *lastLatency) Collect(ch chan<- prometheus.Metric) {
 			q[v.Quantile] = v.Seconds
 		}
 		ch <- prometheus.MustNewConstSummary(l.desc, uint64(s.Count), s.Sum, q, k.String())
+	}
+}
+
+// spreadQuantiles are the points a spread summary reports: min, median, p90, max.
+var spreadQuantiles = []float64{0, 0.5, 0.9, 1}
+
+// lastSpread exports the distribution of one figure over the streams or bursts of
+// the last cycle as a const summary (exact order statistics), bounded whatever their
+// number; nothing until a cycle set it.
+type lastSpread struct {
+	desc *prometheus.Desc
+	mu   sync.Mutex
+	q    map[float64]float64
+	n    int
+	sum  float64
+}
+
+func newSpread(name, help string) *lastSpread {
+	return &lastSpread{desc: prometheus.NewDesc(name, help, nil, nil)}
+}
+
+// set takes the figures of the last cycle.
+func (l *lastSpread) set(values []float64) {
+	sorted := slices.Sorted(slices.Values(values))
+	q := make(map[float64]float64, len(spreadQuantiles))
+	var sum float64
+	for _, v := range sorted {
+		sum += v
+	}
+	if len(sorted) > 0 {
+		for _, p := range spreadQuantiles {
+			// Nearest rank: the value at or above p of them.
+			i := int(math.Ceil(p*float64(len(sorted)))) - 1
+			q[p] = sorted[max(i, 0)]
+		}
+	}
+	l.mu.Lock()
+	l.q, l.n, l.sum = q, len(sorted), sum
+	l.mu.Unlock()
+}
+
+func (l *lastSpread) Describe(ch chan<- *prometheus.Desc) { ch <- l.desc }
+
+func (l *lastSpread) Collect(ch chan<- prometheus.Metric) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.q != nil {
+		ch <- prometheus.MustNewConstSummary(l.desc, uint64(l.n), l.sum, l.q)
 	}
 }
 

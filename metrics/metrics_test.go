@@ -71,7 +71,7 @@ func TestCycleFinishedExportsResult(t *testing.T) {
 	e.CycleFinished(sampleResult())
 
 	want := `
-# HELP picsoak_burst_recovery_seconds Time after each burst until PIC answered at its pre-burst latency; -1 if not within the cool-down.
+# HELP picsoak_burst_recovery_seconds Time after each of the 20 slowest bursts until PIC answered at its pre-burst latency; -1 if not within the cool-down.
 # TYPE picsoak_burst_recovery_seconds gauge
 picsoak_burst_recovery_seconds{burst="0"} 0.01
 picsoak_burst_recovery_seconds{burst="1"} -1
@@ -384,5 +384,77 @@ picsoak_slo_latency_bucket_info{bucket="1.0"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "picsoak_slo_latency_bucket_info"); err != nil {
 		t.Error(err)
+	}
+}
+
+// samples counts every sample the registry would expose.
+func samples(t *testing.T, reg *prometheus.Registry) int {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			switch {
+			case m.GetSummary() != nil:
+				n += len(m.GetSummary().GetQuantile()) + 2
+			case m.GetHistogram() != nil:
+				n += len(m.GetHistogram().GetBucket()) + 3
+			default:
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// streamsResult is a streams cycle of n streams, stream i at 1000+i req/s.
+func streamsResult(n int) *soak.Result {
+	d := &soak.StreamsDetail{Count: n}
+	for i := range n {
+		d.Streams = append(d.Streams, soak.StreamStat{Index: i, ThroughputRPS: float64(1000 + i), P99Seconds: float64(i) / 1000})
+	}
+	return &soak.Result{Cycle: soak.Streams, Verdict: soak.VerdictPass, Streams: d}
+}
+
+// Per-stream series exist for the 20 slowest streams only, the rest are in the
+// spread summaries: /metrics at 5,000 streams stays small and does not grow with
+// the stream count.
+func TestStreamSeriesAreBounded(t *testing.T) {
+	counts := map[int]int{}
+	for _, n := range []int{100, 5000} {
+		reg := prometheus.NewRegistry()
+		e := New(reg, testPlan())
+		RegisterRuntime(reg, "test", "test")
+		e.CycleFinished(streamsResult(n))
+		counts[n] = samples(t, reg)
+		if got := testutil.CollectAndCount(reg, "picsoak_streams_throughput_rps"); got != soak.SlowestShown {
+			t.Errorf("%d streams: %d per-stream series, want %d", n, got, soak.SlowestShown)
+		}
+	}
+	if counts[5000] >= 3000 || counts[5000] != counts[100] {
+		t.Errorf("samples at 5,000 streams %d, at 100 %d: want under 3,000 and the same", counts[5000], counts[100])
+	}
+	reg := prometheus.NewRegistry()
+	e := New(reg, testPlan())
+	e.CycleFinished(streamsResult(5000))
+	want := `
+# HELP picsoak_streams_throughput_spread_rps Distribution of the per-stream req/s over every stream of the last streams cycle: quantile 0 is the slowest stream, 1 the fastest; count is the streams.
+# TYPE picsoak_streams_throughput_spread_rps summary
+picsoak_streams_throughput_spread_rps{quantile="0"} 1000
+picsoak_streams_throughput_spread_rps{quantile="0.5"} 3499
+picsoak_streams_throughput_spread_rps{quantile="0.9"} 5499
+picsoak_streams_throughput_spread_rps{quantile="1"} 5999
+picsoak_streams_throughput_spread_rps_sum 1.74975e+07
+picsoak_streams_throughput_spread_rps_count 5000
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "picsoak_streams_throughput_spread_rps"); err != nil {
+		t.Error(err)
+	}
+	// The exported streams are the slowest: 0 … 19.
+	if got := testutil.ToFloat64(e.streamThroughput.WithLabelValues("19")); got != 1019 {
+		t.Errorf("stream 19's series = %g, want 1019 (among the slowest)", got)
 	}
 }

@@ -1,7 +1,9 @@
 package soak
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -202,4 +204,12 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// Slowest returns the n bursts of lowest req/s, slowest first (ties in index order),
+// as StreamsDetail.Slowest does for streams.
+func (d *BurstDetail) Slowest(n int) []BurstStat {
+	out := slices.Clone(d.Bursts)
+	slices.SortStableFunc(out, func(a, b BurstStat) int { return cmp.Compare(a.RPS, b.RPS) })
+	return out[:min(n, len(out))]
 }

@@ -1,7 +1,9 @@
 package soak
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -102,4 +104,18 @@ func (c *cycle) streams(ctx context.Context, cfg StreamsSpec, shard Shard) {
 	} else {
 		c.finding("No stream starved: every stream ran at %.0f%% or more of the median throughput.", 100*starvedBelow)
 	}
+}
+
+// SlowestShown is how many of a cycle's slowest streams and bursts the exported
+// per-stream and per-burst series and the status page show one by one; the reports
+// list them all.
+const SlowestShown = 20
+
+// Slowest returns the n streams of lowest throughput, slowest first (ties in index
+// order): the ones the exported per-stream series and the status page show, so both
+// stay bounded however many streams ran.
+func (d *StreamsDetail) Slowest(n int) []StreamStat {
+	out := slices.Clone(d.Streams)
+	slices.SortStableFunc(out, func(a, b StreamStat) int { return cmp.Compare(a.ThroughputRPS, b.ThroughputRPS) })
+	return out[:min(n, len(out))]
 }

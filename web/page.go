@@ -158,6 +158,9 @@ func cycleViewOf(st soak.CycleStatus, reports []storedReport) cycleView {
 	if d, ok := detailPlot(st.Cycle, c.Last); ok {
 		c.Plots = append(c.Plots, d)
 	}
+	if st.Cycle == soak.Streams {
+		c.Plots = append(c.Plots, streamSpreadPlot(c.Last))
+	}
 	c.Plots = append(c.Plots, historyPlots(st.Cycle, reports)...)
 	return c
 }

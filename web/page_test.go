@@ -313,3 +313,26 @@ func TestPageShowsThresholdsAndEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// With more streams than the page shows one by one, the bars are the slowest ones and
+// the spread plot has every stream.
+func TestPageShowsTheSlowestStreamsAndTheSpread(t *testing.T) {
+	d := &soak.StreamsDetail{}
+	for i := range 500 {
+		d.Streams = append(d.Streams, soak.StreamStat{Index: i, ThroughputRPS: float64(1000 - i), P50Seconds: 0.001, P99Seconds: 0.002})
+	}
+	last := &soak.Result{Cycle: soak.Streams, Verdict: soak.VerdictPass, End: time.Now(), Streams: d}
+	p := &Page{Store: &report.Store{Dir: t.TempDir(), Keep: 10}, Status: func() []soak.CycleStatus {
+		return []soak.CycleStatus{{Cycle: soak.Streams, Enabled: true, Last: last}}
+	}}
+	plots := svgs(t, get(t, p))
+	if got := strings.Count(plots["streams"], `class="bar"`); got != 2*soak.SlowestShown {
+		t.Errorf("streams plot: got %d bars, want %d (p50 and p99 of the %d slowest)", got, 2*soak.SlowestShown, soak.SlowestShown)
+	}
+	if !strings.Contains(plots["streams"], "20 slowest of 500 streams") || !strings.Contains(plots["streams"], "stream 499 p99") {
+		t.Errorf("streams plot does not show the slowest streams (499 is the slowest):\n%.500s", plots["streams"])
+	}
+	if !strings.Contains(plots["streams-spread"], `data-points="500"`) {
+		t.Errorf("spread plot lacks the 500 streams:\n%.500s", plots["streams-spread"])
+	}
+}

@@ -130,8 +130,15 @@ func detailPlot(kind soak.Kind, r *soak.Result) (template.HTML, bool) {
 	case soak.Streams:
 		b := svgplot.Bars{ID: "streams", Title: "Latency per stream, last cycle", CategoryLabel: "stream", Y: svgplot.Axis{Label: "ms"}}
 		if r != nil && r.Streams != nil {
+			shown := r.Streams.Streams
+			if len(shown) > soak.SlowestShown {
+				// As many bars as the exported series: the slowest streams; the spread
+				// plot has every stream.
+				shown = r.Streams.Slowest(soak.SlowestShown)
+				b.Title = fmt.Sprintf("Latency of the %d slowest of %d streams, last cycle", len(shown), len(r.Streams.Streams))
+			}
 			p50, p99 := svgplot.BarSeries{Name: "p50"}, svgplot.BarSeries{Name: "p99"}
-			for _, st := range r.Streams.Streams {
+			for _, st := range shown {
 				b.Categories = append(b.Categories, strconv.Itoa(st.Index))
 				p50.Values = append(p50.Values, st.P50Seconds*1e3)
 				p99.Values = append(p99.Values, st.P99Seconds*1e3)
@@ -146,6 +153,24 @@ func detailPlot(kind soak.Kind, r *soak.Result) (template.HTML, bool) {
 		return capacityPlot(r), true
 	}
 	return "", false
+}
+
+// streamSpreadPlot is every stream's req/s of the last streams cycle, slowest to
+// fastest over the share of streams: flat when PIC serves them alike, with a tail at
+// the left for starved ones, however many streams ran.
+func streamSpreadPlot(r *soak.Result) template.HTML {
+	l := svgplot.Line{ID: "streams-spread", Title: "Req/s of every stream, slowest to fastest, last cycle",
+		X: svgplot.Axis{Label: "% of streams", FromZero: true}, Y: svgplot.Axis{Label: "req/s", FromZero: true}}
+	if r == nil || r.Streams == nil || len(r.Streams.Streams) == 0 {
+		return l.SVG()
+	}
+	all := r.Streams.Slowest(len(r.Streams.Streams))
+	s := svgplot.Series{Name: "req/s"}
+	for i, st := range all {
+		s.Points = append(s.Points, svgplot.Point{X: 100 * float64(i+1) / float64(len(all)), Y: st.ThroughputRPS})
+	}
+	l.Series = []svgplot.Series{s}
+	return l.SVG()
 }
 
 // capacityPlot is latency against the offered rate, one point per step of the last
