@@ -72,10 +72,9 @@ func (c *cycle) burst(ctx context.Context, cfg BurstSpec) {
 	threshold := time.Duration(d.BaselineSeconds*recoveryFactor*float64(time.Second)) + recoverySlack
 	d.RecoveryThresholdSeconds = threshold.Seconds()
 
-	workers := make([]*recorder, cfg.Workers)
+	shared := c.sharedRecorders(cfg.Workers, 0)
 	senders := make([]Sender, cfg.Workers)
-	for i := range workers {
-		workers[i] = c.recorder(0)
+	for i := range senders {
 		senders[i] = c.target.NewSender(-1)
 	}
 	total := newRecorder(0, 0)
@@ -89,10 +88,11 @@ func (c *cycle) burst(ctx context.Context, cfg BurstSpec) {
 		var left atomic.Int64
 		left.Store(int64(cfg.Size))
 		var wg sync.WaitGroup
-		for i := range workers {
+		for i, sender := range senders {
+			rec := sharedFor(shared, i)
 			wg.Go(func() {
 				for left.Add(-1) >= 0 && ctx.Err() == nil {
-					c.send(ctx, senders[i], workers[i], -1, time.Now())
+					c.send(ctx, sender, rec, -1, time.Time{})
 				}
 			})
 		}
@@ -101,9 +101,9 @@ func (c *cycle) burst(ctx context.Context, cfg BurstSpec) {
 		busy += end.Sub(start)
 
 		burstRec.Reset()
-		for _, w := range workers {
-			burstRec.Merge(w)
-			w.Reset()
+		for _, r := range shared {
+			burstRec.Merge(r.recorder)
+			r.Reset()
 		}
 		total.Merge(burstRec)
 		counts, lat := burstRec.Counts(), burstRec.Summary()

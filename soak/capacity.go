@@ -90,8 +90,8 @@ func (c *cycle) capacity(ctx context.Context, cfg CapacitySpec) {
 	total := newRecorder(0, 0)
 	var busy time.Duration
 	for i, offered := range cfg.StepRates() {
-		for _, w := range ws {
-			w.rec.Reset()
+		for _, r := range ws.recs {
+			r.Reset()
 		}
 		run := c.paced(ctx, ws, offered, cfg.StepDuration)
 		if ctx.Err() != nil {
@@ -100,8 +100,8 @@ func (c *cycle) capacity(ctx context.Context, cfg CapacitySpec) {
 			break
 		}
 		stepRec.Reset()
-		for _, w := range ws {
-			stepRec.Merge(w.rec)
+		for _, r := range ws.recs {
+			stepRec.Merge(r.recorder)
 		}
 		total.Merge(stepRec)
 		busy += run.sendTime

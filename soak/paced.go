@@ -10,20 +10,22 @@ import (
 	"github.com/picsoak/picsoak/soak/pace"
 )
 
-// pacedWorker is one worker of an open-model run. Workers are made once per cycle, so
-// the steps of a capacity cycle reuse their connections and histograms.
-type pacedWorker struct {
-	sender Sender
-	rec    *recorder
+// pacedPool is the workers of an open-model run and the recorders they share,
+// which split requests into segments by due time. They are made once per cycle, so the
+// steps of a capacity cycle reuse their connections and histograms.
+type pacedPool struct {
+	senders []Sender
+	recs    []*sharedRecorder
 }
 
-// pacedWorkers returns n workers whose recorders split requests into segments by
-// due time.
-func (c *cycle) pacedWorkers(n, segments int) []pacedWorker {
-	ws := make([]pacedWorker, n)
-	for i := range ws {
-		ws[i] = pacedWorker{sender: c.target.NewSender(-1), rec: c.recorder(segments)}
-		ws[i].rec.TrackService()
+// pacedWorkers returns n workers whose recorders have the given segments.
+func (c *cycle) pacedWorkers(n, segments int) pacedPool {
+	ws := pacedPool{senders: make([]Sender, n), recs: c.sharedRecorders(n, segments)}
+	for i := range ws.senders {
+		ws.senders[i] = c.target.NewSender(-1)
+	}
+	for _, r := range ws.recs {
+		r.TrackService()
 	}
 	return ws
 }
@@ -31,7 +33,7 @@ func (c *cycle) pacedWorkers(n, segments int) []pacedWorker {
 // pacedRun is what one open-model run sent; its measurements are in its workers'
 // recorders.
 type pacedRun struct {
-	workers             []pacedWorker
+	workers             pacedPool
 	planned, sent, late int64
 	stalls              stalls
 	// sendTime is how long sending took, at least the configured duration.
@@ -93,13 +95,7 @@ func cpuBoundAdvice(share float64, lower string) string {
 }
 
 // merged returns a new recorder holding every request of the run.
-func (r pacedRun) merged() *recorder {
-	recs := make([]*recorder, len(r.workers))
-	for i, w := range r.workers {
-		recs[i] = w.rec
-	}
-	return mergeRecorders(recs)
-}
+func (r pacedRun) merged() *recorder { return mergeRecorders(r.workers.recs) }
 
 // generatorLimited says more than generatorLimitedRatio of the run's requests started
 // late: picsoak, not the target, set the pace.
@@ -118,25 +114,23 @@ type pacedToken struct {
 // omission). At most len(ws) requests are in flight; one that waits longer than
 // lateAfter for a free worker counts as late. Requests are recorded into the workers'
 // recorders, in the segment of their due time; callers reset them between runs.
-func (c *cycle) paced(ctx context.Context, ws []pacedWorker, rate float64, d time.Duration) pacedRun {
+func (c *cycle) paced(ctx context.Context, ws pacedPool, rate float64, d time.Duration) pacedRun {
 	pacer := pace.Constant{Rate: rate}
 	run := pacedRun{workers: ws, planned: pacer.Hits(d)}
-	segments := time.Duration(len(ws[0].rec.segments))
+	segments := time.Duration(len(ws.recs[0].segments))
 	tokens := make(chan pacedToken) // unbuffered: a send succeeds only when a worker is free
 
 	// The clock starts once every worker runs: the first requests of a run would
 	// otherwise wait for goroutines to start and count as late.
 	busy := pace.NewInFlight()
 	var wg, started sync.WaitGroup
-	started.Add(len(ws))
-	for _, w := range ws {
+	started.Add(len(ws.senders))
+	for i, sender := range ws.senders {
+		rec := sharedFor(ws.recs, i)
 		wg.Go(func() {
 			started.Done()
 			for tok := range tokens {
-				waited := time.Since(tok.due)
-				if _, latency, ok := c.send(ctx, w.sender, w.rec, tok.seg, tok.due); ok {
-					w.rec.RecordService(latency - waited)
-				}
+				c.send(ctx, sender, rec, tok.seg, tok.due)
 				busy.Done()
 			}
 		})

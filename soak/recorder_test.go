@@ -3,6 +3,9 @@ package soak
 import (
 	"errors"
 	"math"
+	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -68,12 +71,62 @@ func TestRecorderClampsOutOfRange(t *testing.T) {
 func TestRecordAllocatesNothing(t *testing.T) {
 	r := newRecorder(thirds, 0)
 	r.TrackService()
-	record := func() {
-		r.Record(1, Reply{Outcome: OutcomeOK}, 3*time.Millisecond)
-		r.RecordService(2 * time.Millisecond)
+	shared := &sharedRecorder{recorder: newRecorder(thirds, 0)}
+	stream := &streamRecorder{shared: shared, own: segment{hist: newHistogram(segmentDigits)}}
+	for name, s := range map[string]sink{"recorder": r, "shared recorder": shared, "stream recorder": stream} {
+		record := func() { s.record(1, Reply{Outcome: OutcomeOK}, 3*time.Millisecond, 2*time.Millisecond) }
+		if n := testing.AllocsPerRun(1000, record); n != 0 {
+			t.Errorf("%s: record allocates %v times per call, want 0", name, n)
+		}
 	}
-	if n := testing.AllocsPerRun(1000, record); n != 0 {
-		t.Errorf("Record and RecordService allocate %v times per call, want 0", n)
+}
+
+// Workers share a few recorders; merged, they must hold exactly what one recorder per
+// worker would.
+func TestSharedRecordersMergeExactly(t *testing.T) {
+	const workers, each = 64, 500
+	shared := make([]*sharedRecorder, sharedCount(workers))
+	for i := range shared {
+		shared[i] = &sharedRecorder{recorder: newRecorder(thirds, 2)}
+		shared[i].TrackService()
+	}
+	own := make([]*recorder, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		own[w] = newRecorder(thirds, 2)
+		own[w].TrackService()
+		rec := sharedFor(shared, w)
+		wg.Go(func() {
+			for i := range each {
+				reply := Reply{Outcome: Outcome(i % int(numOutcomes)), Endpoint: i % 2, Status: 200 + i%3}
+				latency := time.Duration(1+w*each+i) * 7 * time.Microsecond
+				rec.record(i%thirds, reply, latency, latency/2)
+				own[w].record(i%thirds, reply, latency, latency/2)
+			}
+		})
+	}
+	wg.Wait()
+	want := newRecorder(thirds, 0)
+	for _, r := range own {
+		want.Merge(r)
+	}
+	got := mergeRecorders(shared)
+	if !reflect.DeepEqual(got.Summary(), want.Summary()) || !reflect.DeepEqual(*got.ServiceSummary(), *want.ServiceSummary()) {
+		t.Errorf("shared recorders merged: %+v, want %+v as from one recorder per worker", got.Summary(), want.Summary())
+	}
+	if got.Counts() != want.Counts() || !reflect.DeepEqual(got.Codes(), want.Codes()) ||
+		!reflect.DeepEqual(got.Endpoints([]string{"a", "b"}), want.Endpoints([]string{"a", "b"})) {
+		t.Errorf("shared recorders merged: counts %v codes %v, want %v %v", got.Counts(), got.Codes(), want.Counts(), want.Codes())
+	}
+	for seg := range thirds {
+		gc, gl := got.SegmentSummary(seg)
+		wc, wl := want.SegmentSummary(seg)
+		if gc != wc || !reflect.DeepEqual(gl, wl) {
+			t.Errorf("segment %d: %v %+v, want %v %+v", seg, gc, gl, wc, wl)
+		}
+	}
+	if got.Summary().Count != workers*each {
+		t.Errorf("merged %d requests, want %d", got.Summary().Count, workers*each)
 	}
 }
 
@@ -85,6 +138,26 @@ func BenchmarkRecorderRecord(b *testing.B) {
 		i++
 		r.Record(i%thirds, Reply{Outcome: OutcomeOK}, time.Duration(i%5000)*time.Microsecond)
 	}
+}
+
+// BenchmarkSharedRecorderRecord records from GOMAXPROCS goroutines at once, each into
+// its worker's shared recorder as a cycle's workers do: the lock's cost against
+// BenchmarkRecorderRecord's.
+func BenchmarkSharedRecorderRecord(b *testing.B) {
+	shared := make([]*sharedRecorder, sharedCount(1<<20))
+	for i := range shared {
+		shared[i] = &sharedRecorder{recorder: newRecorder(thirds, 0)}
+	}
+	var worker atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		rec := sharedFor(shared, int(worker.Add(1)))
+		i := 0
+		for pb.Next() {
+			i++
+			rec.record(i%thirds, Reply{Outcome: OutcomeOK}, time.Duration(i%5000)*time.Microsecond, 0)
+		}
+	})
 }
 
 func TestSpreadAndFairness(t *testing.T) {

@@ -34,9 +34,9 @@ type Runner struct {
 	// ProcessCPU reads the CPU time picsoak has used; nil means this process's own.
 	ProcessCPU func() (time.Duration, bool)
 
-	// spare holds the workers' recorders of earlier cycles by segment count: a
-	// histogram is ~190 KB, and allocating fifty per cycle would make picsoak's memory
-	// sway with the garbage collector instead of staying flat.
+	// spare holds the recorders of earlier cycles by shape: a histogram is ~190 KB,
+	// and allocating several per cycle would make picsoak's memory sway with the
+	// garbage collector instead of staying flat.
 	spare map[recorderShape][]*recorder
 }
 
@@ -83,15 +83,21 @@ func (c *cycle) recycle() {
 	c.scratch = nil
 }
 
-// send sends one request and records it with latency counted from `from`. A request cut
-// short by the cycle's own end is not a measurement of PIC and is dropped.
-func (c *cycle) send(ctx context.Context, s Sender, rec *recorder, seg int, from time.Time) (Outcome, time.Duration, bool) {
+// send sends one request and records it into rec, its latency counted from due (zero:
+// from now, when it is sent). A request cut short by the cycle's own end is not a
+// measurement of PIC and is dropped.
+func (c *cycle) send(ctx context.Context, s Sender, rec sink, seg int, due time.Time) (Outcome, time.Duration, bool) {
+	sent := time.Now()
+	if due.IsZero() {
+		due = sent
+	}
 	r := s.Send(ctx)
 	if ctx.Err() != nil {
 		return r.Outcome, 0, false
 	}
-	latency := time.Since(from)
-	rec.Record(seg, r, latency)
+	done := time.Now()
+	latency := done.Sub(due)
+	rec.record(seg, r, latency, done.Sub(sent))
 	c.obs.ObserveRequest(c.kind, r, latency)
 	return r.Outcome, latency, true
 }
@@ -100,11 +106,21 @@ func (c *cycle) finding(format string, args ...any) {
 	c.res.Findings = append(c.res.Findings, fmt.Sprintf(format, args...))
 }
 
+// sharedRecorders returns the recorders n workers share (see sharedPerCore), taken
+// and recycled as c.recorder's are.
+func (c *cycle) sharedRecorders(n, segments int) []*sharedRecorder {
+	shared := make([]*sharedRecorder, sharedCount(n))
+	for i := range shared {
+		shared[i] = &sharedRecorder{recorder: c.recorder(segments)}
+	}
+	return shared
+}
+
 // mergeRecorders returns a new recorder holding all of recs, for a result to keep.
-func mergeRecorders(recs []*recorder) *recorder {
+func mergeRecorders(recs []*sharedRecorder) *recorder {
 	total := newRecorder(len(recs[0].segments), 0)
 	for _, r := range recs {
-		total.Merge(r)
+		total.Merge(r.recorder)
 	}
 	return total
 }

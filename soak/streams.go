@@ -42,18 +42,19 @@ const starvedBelow = 0.5
 // one after another on its own connection, and compares them. Streams carry their
 // index among every shard's streams (shard.Stream), in requests and in the result.
 func (c *cycle) streams(ctx context.Context, cfg StreamsSpec, shard Shard) {
-	recs := make([]*recorder, cfg.Count)
+	shared := c.sharedRecorders(cfg.Count, 0)
+	recs := make([]*streamRecorder, cfg.Count)
 	durations := make([]time.Duration, cfg.Count)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range recs {
-		rec := c.recorder(0)
+		rec := &streamRecorder{shared: sharedFor(shared, i), own: segment{hist: newHistogram(segmentDigits)}}
 		recs[i] = rec
 		sender := c.target.NewSender(shard.Stream(i))
 		wg.Go(func() {
 			begin := time.Now()
 			for range cfg.Requests {
-				if _, _, ok := c.send(ctx, sender, rec, -1, time.Now()); !ok {
+				if _, _, ok := c.send(ctx, sender, rec, -1, time.Time{}); !ok {
 					break
 				}
 			}
@@ -61,12 +62,12 @@ func (c *cycle) streams(ctx context.Context, cfg StreamsSpec, shard Shard) {
 		})
 	}
 	wg.Wait()
-	c.res.fill(mergeRecorders(recs), time.Since(start), c.runner.Plan.Endpoints)
+	c.res.fill(mergeRecorders(shared), time.Since(start), c.runner.Plan.Endpoints)
 
 	d := &StreamsDetail{Count: cfg.Count, Requests: cfg.Requests, StarvedBelow: starvedBelow, Starved: []int{}}
 	throughputs := make([]float64, cfg.Count)
 	for i, rec := range recs {
-		counts, lat := rec.Counts(), rec.Summary()
+		counts, lat := rec.own.counts, summarize(rec.own.hist, rec.sum)
 		throughputs[i] = rate(counts.Total(), durations[i])
 		d.Streams = append(d.Streams, StreamStat{
 			Index:           shard.Stream(i),
@@ -104,6 +105,22 @@ func (c *cycle) streams(ctx context.Context, cfg StreamsSpec, shard Shard) {
 	} else {
 		c.finding("No stream starved: every stream ran at %.0f%% or more of the median throughput.", 100*starvedBelow)
 	}
+}
+
+// streamRecorder records one stream's requests into the recorder its stream shares,
+// for the cycle's figures, and keeps the stream's own counts, mean and quantiles at
+// 1 % resolution: enough to compare streams, at an eighth of a full recorder's memory.
+type streamRecorder struct {
+	shared *sharedRecorder
+	own    segment
+	sum    time.Duration
+}
+
+func (s *streamRecorder) record(seg int, reply Reply, latency, service time.Duration) {
+	s.shared.record(seg, reply, latency, service)
+	_ = s.own.hist.RecordValue(toUnits(latency))
+	s.own.counts[reply.Outcome]++
+	s.sum += latency
 }
 
 // SlowestShown is how many of a cycle's slowest streams and bursts the exported
