@@ -82,6 +82,16 @@ func TestSchedulerNeverOverlaps(t *testing.T) {
 	}
 }
 
+// lastResult is the scheduler's last result of kind.
+func lastResult(s *soak.Scheduler, kind soak.Kind) *soak.Result {
+	for _, st := range s.Status() {
+		if st.Cycle == kind {
+			return st.Last
+		}
+	}
+	return nil
+}
+
 // panicTarget panics when a cycle asks for a sender.
 type panicTarget struct{}
 
@@ -102,7 +112,13 @@ func TestPanickingCycleIsAbortedAndSchedulerGoesOn(t *testing.T) {
 	if res.Verdict != soak.VerdictAborted || res.AbortReason != "panic: target exploded" {
 		t.Errorf("got verdict %s (%q), want aborted by the panic", res.Verdict, res.AbortReason)
 	}
-	// The scheduler survives: the same cycle can be enqueued and runs again.
+	// The scheduler survives: once it has filed the result (observers see it first),
+	// the same cycle can be enqueued and runs again.
+	for deadline := time.Now().Add(10 * time.Second); lastResult(s, soak.Streams) != res; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the scheduler did not file the panicked cycle's result within 10s")
+		}
+	}
 	if !s.Enqueue(soak.Streams) {
 		t.Fatal("Enqueue after the panic = false, want true")
 	}
