@@ -91,7 +91,8 @@ func TestReadResponseBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			br := bufio.NewReader(strings.NewReader(tt.reply))
-			status, keepAlive, err := readResponse(br, false, tt.maxBody, nil)
+			h, err := readResponse(br, false, tt.maxBody, nil)
+			status, keepAlive := h.status, h.keepAlive
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("got error %v, want one containing %q", err, tt.err)
@@ -232,7 +233,7 @@ func BenchmarkReadResponse(b *testing.B) {
 	for b.Loop() {
 		sr.Reset(reply)
 		br.Reset(sr)
-		if _, _, err := readResponse(br, false, 1<<20, nil); err != nil {
+		if _, err := readResponse(br, false, 1<<20, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
