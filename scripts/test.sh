@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every picsoak test: formatting, vet, and the whole Go suite with the race
-# detector, including the promtool rule tests and the end-to-end tests against the
-# real Prometheus and Alertmanager. Installs what the tests need when it is missing.
+# detector, including the promtool rule tests, the end-to-end tests against the
+# real Prometheus and Alertmanager and the HTTP clients' tests against real nginx
+# and Node. Installs what the tests need when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,13 +11,15 @@ command -v prometheus >/dev/null || need+=(prometheus)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v chromium >/dev/null || need+=(chromium) # the status page's browser test
+command -v nginx >/dev/null || need+=(nginx)       # soak/httptarget's real servers: nginx,
+command -v node >/dev/null || need+=(nodejs)       # and Node
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${need[*]}" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   else
-    echo "missing ${need[*]}: run  sudo apt-get install -y prometheus prometheus-alertmanager chromium  and try again" >&2
+    echo "missing ${need[*]}: run  sudo apt-get install -y prometheus prometheus-alertmanager chromium nginx nodejs  and try again" >&2
     exit 1
   fi
 fi
