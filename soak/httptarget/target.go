@@ -1,9 +1,11 @@
 // Package httptarget is soak.Target over HTTP: the requests of a parsed
-// config.Target sent with net/http (https://, h2, or on request) or with picsoak's lean
-// HTTP/1.1 client (plain http://, the default), reply checks, and the classification
-// of every way a request can end into soak's outcomes. Every error it reports must be
-// PIC's: a reply the client misread, or a connection it broke itself, would be
-// counted against PIC.
+// config.Target sent with net/http (https://, HTTP/2 over TLS or cleartext, or on
+// request) or with picsoak's lean HTTP/1.1 client (plain http://, the default), reply
+// checks, and the classification of every way a request can end into soak's outcomes.
+// Every error it reports must be PIC's: a reply the client misread, or a connection it
+// broke itself, would be counted against PIC. Both clients follow one set of rules for
+// what servers do in the wild (docs/http-clients.md), held to them by the
+// differential tests.
 package httptarget
 
 import (

@@ -513,7 +513,7 @@ func readResponse(br *bufio.Reader, head bool, maxBody int64, keep *[]byte) (rep
 // without a buffer that large.
 func readHead(br *bufio.Reader, budget *int) (h replyHead, err error) {
 	line, err := headLine(br, budget)
-	if errors.Is(err, bufio.ErrBufferFull) {
+	if err == bufio.ErrBufferFull {
 		return h, errMalformed("status line longer than 16 KiB")
 	}
 	if err != nil {
@@ -532,15 +532,19 @@ func readHead(br *bufio.Reader, budget *int) (h replyHead, err error) {
 		closeToken, keepAliveToken bool
 		codings, lengths           int    // Transfer-Encoding and Content-Length headers
 		chunked                    bool   // the Transfer-Encoding is chunked
-		last                       string // the name of the header above, for obs-fold
+		last                       header // the header above, for obs-fold
 	)
 	for {
-		line, err = headLine(br, budget)
-		if errors.Is(err, bufio.ErrBufferFull) {
+		// headLine, inline: this loop runs for every header of every reply.
+		line, err = br.ReadSlice('\n')
+		if *budget -= len(line); *budget < 0 {
+			return replyHead{}, errHeadTooLong
+		}
+		if err == bufio.ErrBufferFull {
 			// A line longer than the buffer: an ordinary header (a long cookie or CSP),
 			// or more of one, is skipped; a framing header that long is nonsense.
 			if line[0] == ' ' || line[0] == '\t' {
-				if last != "other" {
+				if last != headerOther {
 					return replyHead{}, errMalformed("continuation line longer than 16 KiB")
 				}
 			} else if name, _, ok := bytes.Cut(line, []byte(":")); !ok || framingHeader(name) {
@@ -549,11 +553,11 @@ func readHead(br *bufio.Reader, budget *int) (h replyHead, err error) {
 			if err = skipLine(br, budget); err != nil {
 				return replyHead{}, err
 			}
-			last = "other"
+			last = headerOther
 			continue
 		}
 		if err != nil {
-			return replyHead{}, err
+			return replyHead{}, bodyErr(err)
 		}
 		line = trimLine(line)
 		if len(line) == 0 {
@@ -562,13 +566,15 @@ func readHead(br *bufio.Reader, budget *int) (h replyHead, err error) {
 		if line[0] == ' ' || line[0] == '\t' {
 			// obs-fold (RFC 9112 §5.2): more of the value above.
 			switch last {
-			case "":
+			case headerNone:
 				return replyHead{}, errMalformed(fmt.Sprintf("continuation line %q with no header above", line))
-			case "connection":
+			case headerConnection:
 				c, k := connectionTokens(line)
 				closeToken, keepAliveToken = closeToken || c, keepAliveToken || k
-			case "content-length", "transfer-encoding":
-				return replyHead{}, errMalformed(fmt.Sprintf("folded %s", last))
+			case headerContentLength:
+				return replyHead{}, errMalformed("folded Content-Length")
+			case headerTransferEncoding:
+				return replyHead{}, errMalformed("folded Transfer-Encoding")
 			}
 			continue
 		}
@@ -586,10 +592,10 @@ func readHead(br *bufio.Reader, budget *int) (h replyHead, err error) {
 			if lengths++; lengths > 1 && n != h.contentLength {
 				return replyHead{}, errMalformed(fmt.Sprintf("Content-Length %d and %d", h.contentLength, n))
 			}
-			h.contentLength, last = n, "content-length"
+			h.contentLength, last = n, headerContentLength
 		case tokenIs(name, "transfer-encoding"):
 			codings++
-			chunked, last = tokenIs(value, "chunked"), "transfer-encoding"
+			chunked, last = tokenIs(value, "chunked"), headerTransferEncoding
 			switch {
 			case h.minor == '0': // see below
 			case !chunked:
@@ -599,9 +605,9 @@ func readHead(br *bufio.Reader, budget *int) (h replyHead, err error) {
 			}
 		case tokenIs(name, "connection"):
 			c, k := connectionTokens(value)
-			closeToken, keepAliveToken, last = closeToken || c, keepAliveToken || k, "connection"
+			closeToken, keepAliveToken, last = closeToken || c, keepAliveToken || k, headerConnection
 		default:
-			last = "other"
+			last = headerOther
 		}
 	}
 	if h.minor == '0' {
@@ -614,6 +620,17 @@ func readHead(br *bufio.Reader, budget *int) (h replyHead, err error) {
 	return h, nil
 }
 
+// header names the header a line belongs to, for its obs-fold continuation lines.
+type header uint8
+
+const (
+	headerNone header = iota // no header yet: the status line is above
+	headerOther
+	headerContentLength
+	headerTransferEncoding
+	headerConnection
+)
+
 // framingHeader reports whether name is one of the headers readHead reads.
 func framingHeader(name []byte) bool {
 	return tokenIs(name, "content-length") || tokenIs(name, "transfer-encoding") || tokenIs(name, "connection")
@@ -624,18 +641,20 @@ func framingHeader(name []byte) bool {
 func headLine(br *bufio.Reader, budget *int) ([]byte, error) {
 	line, err := br.ReadSlice('\n')
 	if *budget -= len(line); *budget < 0 {
-		return nil, errMalformed(fmt.Sprintf("head longer than %d bytes", maxHeadBytes))
+		return nil, errHeadTooLong
 	}
-	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+	if err != nil && err != bufio.ErrBufferFull {
 		return nil, bodyErr(err)
 	}
 	return line, err
 }
 
+var errHeadTooLong = errMalformed(fmt.Sprintf("head longer than %d bytes", maxHeadBytes))
+
 // skipLine reads the rest of a line headLine found too long for the buffer.
 func skipLine(br *bufio.Reader, budget *int) error {
 	for {
-		if _, err := headLine(br, budget); !errors.Is(err, bufio.ErrBufferFull) {
+		if _, err := headLine(br, budget); err != bufio.ErrBufferFull {
 			return err
 		}
 	}
@@ -644,6 +663,16 @@ func skipLine(br *bufio.Reader, budget *int) error {
 // connectionTokens reports whether a Connection value, a comma-separated list of
 // tokens (RFC 9110 §7.6.1), holds close and keep-alive.
 func connectionTokens(v []byte) (close, keepAlive bool) {
+	switch { // the usual values, whole
+	case tokenIs(v, "keep-alive"):
+		return false, true
+	case tokenIs(v, "close"):
+		return true, false
+	}
+	return connectionList(v)
+}
+
+func connectionList(v []byte) (close, keepAlive bool) {
 	for len(v) > 0 {
 		token := v
 		if i := bytes.IndexByte(v, ','); i >= 0 {

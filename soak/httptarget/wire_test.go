@@ -94,7 +94,7 @@ func TestReadResponseBodies(t *testing.T) {
 		{"close in a folded Connection value", "HTTP/1.1 200 OK\r\nConnection: Upgrade,\r\n close\r\nContent-Length: 0\r\n\r\n", 100, 200, false, "", ""},
 		{"HTTP/1.0 keep-alive in a list", "HTTP/1.0 200 OK\r\nConnection: foo, keep-alive\r\nContent-Length: 0\r\n\r\nNEXT", 100, 200, true, "", "NEXT"},
 		{"obs-fold continues the header above", "HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\n\t3\r\nContent-Length: 2\r\n\r\nokNEXT", 100, 200, true, "", "NEXT"},
-		{"a folded Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok", 100, 0, false, "malformed HTTP response: folded content-length", ""},
+		{"a folded Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok", 100, 0, false, "malformed HTTP response: folded Content-Length", ""},
 		{"a continuation with no header above", "HTTP/1.1 200 OK\r\n X: 1\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
 		{"a header line longer than the buffer", "HTTP/1.1 200 OK\r\nSet-Cookie: " + strings.Repeat("c", 40<<10) + "\r\nContent-Length: 2\r\n\r\nokNEXT", 100, 200, true, "", "NEXT"},
 		{"a framing header longer than the buffer", "HTTP/1.1 200 OK\r\nContent-Length: " + strings.Repeat("1", 40<<10) + "\r\n\r\n", 100, 0, false, "longer than 16 KiB", ""},
