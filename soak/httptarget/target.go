@@ -19,6 +19,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
@@ -199,34 +200,32 @@ func protocols(name string) *http.Protocols {
 	return &p
 }
 
-// probedConn is a connection net/http speaks HTTP/1 on, in clear. Before the first
-// write after a reply (the next request on the kept-alive connection) it looks
-// whether the server has closed the connection or sent something unasked, as the
-// fast client does. net/http notices that only when its read loop goroutine happens
-// to run first; otherwise it writes the request and, for a POST, reports the server's
-// close as PIC's error. A write that fails before any byte is one net/http retries
+// probedConn is a connection net/http speaks HTTP/1 on, in clear. Before a request
+// on it that is not its first (reuse, set from httptrace's GotConn) it looks whether
+// the server has closed it or sent something unasked, as the fast client does.
+// net/http notices that only when its read loop goroutine happens to run first;
+// otherwise it writes the request and, for a POST, reports the server's close as PIC's
+// error. A write that fails before any byte is one net/http retries
 // (nothingWrittenError, with GetBody set).
 type probedConn struct {
 	net.Conn
-	replied atomic.Bool // a reply byte was read since the last write
-}
-
-func (c *probedConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if n > 0 {
-		c.replied.Store(true)
-	}
-	return n, err
+	reused atomic.Bool // the next write starts a request on the reused connection
 }
 
 func (c *probedConn) Write(p []byte) (int, error) {
-	if c.replied.Load() {
-		c.replied.Store(false)
+	if c.reused.Swap(false) {
 		if err := probeConn(c.Conn); err != nil {
 			return 0, err
 		}
 	}
 	return c.Conn.Write(p)
+}
+
+// markReused is httptrace's GotConn of every request sent through net/http.
+func markReused(info httptrace.GotConnInfo) {
+	if c, ok := info.Conn.(*probedConn); ok && info.Reused {
+		c.reused.Store(true)
+	}
 }
 
 // probeConn runs probeIdle on conn's descriptor.
@@ -284,7 +283,8 @@ func (t *Target) NewSender(stream int) soak.Sender {
 	if t.wire {
 		return newWireSender(t, stream, headers)
 	}
-	s := &httpSender{t: t, order: t.order, tmpl: config.TemplateState{Stream: stream, Rand: uint64(time.Now().UnixNano()) | 1}}
+	s := &httpSender{t: t, order: t.order, tmpl: config.TemplateState{Stream: stream, Rand: uint64(time.Now().UnixNano()) | 1},
+		trace: &httptrace.ClientTrace{GotConn: markReused}}
 	if len(t.order) > 1 {
 		s.next = max(stream, 0) % len(t.order)
 	}
@@ -310,6 +310,10 @@ type httpSender struct {
 	next     int
 	tmpl     config.TemplateState
 	reply    bytes.Buffer // the reply body, kept only when a response check needs it
+	// trace marks reused connections for their probe. Shared by the sender's requests:
+	// WithClientTrace changes it only to chain a trace already in the context, and
+	// the engine's contexts carry none.
+	trace *httptrace.ClientTrace
 }
 
 func (s *httpSender) Send(ctx context.Context) soak.Reply {
@@ -318,7 +322,7 @@ func (s *httpSender) Send(ctx context.Context) soak.Reply {
 	s.next = (s.next + 1) % len(s.order)
 	ctx, cancel := context.WithTimeout(ctx, s.t.timeout)
 	defer cancel()
-	req := s.requests[i].WithContext(ctx)
+	req := s.requests[i].WithContext(httptrace.WithClientTrace(ctx, s.trace))
 	body := s.t.endpoints[i].Body
 	if tmpl := s.t.endpoints[i].Template; tmpl != nil {
 		body = tmpl.Render(nil, &s.tmpl, time.Now().UnixNano())

@@ -159,7 +159,7 @@ func (s *replySource) Read(p []byte) (int, error) {
 		return 0, err // deadline or closed
 	case len(pending) > 0: // the send buffer is full: finish writing the ordinary way
 		n, err := s.conn.Write(pending)
-		s.sent += uint64(n)
+		s.wrote, s.sent = s.wrote || n > 0, s.sent+uint64(n)
 		if err != nil {
 			return 0, err
 		}

@@ -133,8 +133,8 @@ func TestReadResponseBodies(t *testing.T) {
 // next request (the probe finds it) or crosses that request on the wire (the server
 // resets it unread and acknowledges none of it): every request is answered, and the
 // server reads each exactly once. No wait spaces the requests, so both happen.
-// net/http fails about one POST in 200 here (its read loop learns of the close too
-// late), which is why this test is the fast client's.
+// net/http fails about one POST in 100 here (it cannot tell a close that crossed the
+// request from a hang-up after it), which is why this test is the fast client's.
 func TestWireSenderRetriesStaleConnection(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		t.Run(method, func(t *testing.T) {
