@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every picsoak test: formatting, vet, and the whole Go suite with the race
-# detector, including the promtool rule tests and the end-to-end tests against the
-# real Prometheus, Alertmanager and Pushgateway. Installs what the tests need when it
-# is missing.
+# detector, including the promtool rule tests, the end-to-end tests against the
+# real Prometheus, Alertmanager and Pushgateway and the HTTP clients' tests against
+# real nginx and Node. Installs what the tests need when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,8 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-pushgateway >/dev/null || need+=(prometheus-pushgateway) # batch runs' end-to-end test
 command -v chromium >/dev/null || need+=(chromium) # the status page's browser test
+command -v nginx >/dev/null || need+=(nginx)       # soak/httptarget's real servers: nginx,
+command -v node >/dev/null || need+=(nodejs)       # and Node
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${need[*]}" >&2

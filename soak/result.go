@@ -33,6 +33,10 @@ type Result struct {
 	Verdict         Verdict   `json:"verdict"`
 	AbortReason     string    `json:"abort_reason,omitempty"`
 
+	// Protocol is the HTTP version PIC's replies came in ("HTTP/1.1", "HTTP/2.0"; two
+	// joined by ", " when they differed), "" when the target cannot tell or none came.
+	Protocol string `json:"protocol,omitempty"`
+
 	MinSuccessRatio float64 `json:"min_success_ratio"`
 	// Thresholds are the cycle's thresholds against what it measured; empty for an
 	// aborted cycle, which is not judged.

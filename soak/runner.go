@@ -186,6 +186,9 @@ func (r *Runner) finish(ctx context.Context, c *cycle, watch *resourceWatch) {
 	if res.AbortReason == "" && ctx.Err() != nil {
 		res.AbortReason = abortReason(ctx)
 	}
+	if p, ok := r.Target.(ProtocolReporter); ok {
+		res.Protocol = p.ReplyProtocols()
+	}
 	// Connections held open after a cycle would cost PIC resources that are not its
 	// own and picsoak file descriptors until the next cycle, minutes away.
 	if t, ok := r.Target.(interface{ CloseIdleConnections() }); ok {

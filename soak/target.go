@@ -25,3 +25,11 @@ type Reply struct {
 	// Err explains any outcome but OutcomeOK and is nil for it.
 	Err error
 }
+
+// ProtocolReporter is a Target that can say which protocol PIC's replies came in;
+// the Runner puts it in each Result.
+type ProtocolReporter interface {
+	// ReplyProtocols names the protocols of the replies received since the last
+	// call, such as "HTTP/1.1" or "HTTP/2.0", "" when none came.
+	ReplyProtocols() string
+}

@@ -145,6 +145,34 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{"PICSOAK_CAPACITY_STEP_DURATION=1m0s: 50 steps take 50m0s, want them within PICSOAK_CYCLE_TIMEOUT (10m0s)"},
 		},
 		{
+			// HTTP/2 over cleartext needs net/http, which the fast default is not.
+			name: "h2c with the fast client",
+			env:  []string{"PICSOAK_TARGET_URL=http://pic:8080/events", "PICSOAK_TARGET_PROTOCOL=h2c"},
+			want: []string{"PICSOAK_TARGET_PROTOCOL=h2c: the fast client (PICSOAK_TARGET_CLIENT=fast, the default) speaks HTTP/1.1 only; want PICSOAK_TARGET_CLIENT=net/http for h2c"},
+		},
+		{
+			// h2c is for http://, h2 for https://; the URL's password never shows.
+			name: "protocol and scheme",
+			env:  []string{"PICSOAK_TARGET_URL=https://user:hunter2@pic/events", "PICSOAK_TARGET_CLIENT=net/http", "PICSOAK_TARGET_PROTOCOL=h2c"},
+			want: []string{"PICSOAK_TARGET_PROTOCOL=h2c: https://user:xxxxx@pic/events is not http://; https:// negotiates HTTP/2 with auto or h2"},
+		},
+		{
+			name: "h2 over http",
+			env:  []string{"PICSOAK_TARGET_URL=http://pic/events", "PICSOAK_TARGET_PROTOCOL=h2"},
+			want: []string{"PICSOAK_TARGET_PROTOCOL=h2: http://pic/events is not https://; HTTP/2 over cleartext is h2c"},
+		},
+		{
+			// The simulator speaks HTTP/1.1; an unknown protocol is named with the valid ones.
+			name: "protocol",
+			env:  []string{"PICSOAK_TARGET_PROTOCOL=http3"},
+			want: []string{`PICSOAK_TARGET_PROTOCOL="http3": want auto, http1, h2 or h2c`},
+		},
+		{
+			name: "h2c with the simulator",
+			env:  []string{"PICSOAK_TARGET_CLIENT=net/http", "PICSOAK_TARGET_PROTOCOL=h2c"},
+			want: []string{"PICSOAK_TARGET_PROTOCOL=h2c: the built-in simulator speaks HTTP/1.1 only; want PICSOAK_TARGET_URL or PICSOAK_TARGETS_FILE with http:// URLs"},
+		},
+		{
 			// Logging settings are checked before anything starts.
 			name: "daemon",
 			env:  []string{"PICSOAK_LOG_LEVEL=verbose", "PICSOAK_LOG_FORMAT=xml", "PICSOAK_REPORT_KEEP=0"},
@@ -166,6 +194,22 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("problems:\ngot:\n%s\nwant:\n%s", got, want)
 			}
 		})
+	}
+}
+
+// Every protocol loads with the client and scheme it needs.
+func TestProtocols(t *testing.T) {
+	for _, tt := range []struct{ url, client, protocol string }{
+		{"http://pic/events", ClientFast, ProtocolAuto},
+		{"http://pic/events", ClientFast, ProtocolHTTP1},
+		{"https://pic/events", ClientFast, ProtocolH2}, // https:// goes through net/http anyway
+		{"http://pic/events", ClientNetHTTP, ProtocolH2C},
+		{"https://pic/events", ClientNetHTTP, ProtocolHTTP1},
+	} {
+		c, err := Load([]string{"PICSOAK_TARGET_URL=" + tt.url, "PICSOAK_TARGET_CLIENT=" + tt.client, "PICSOAK_TARGET_PROTOCOL=" + tt.protocol})
+		if err != nil || c.Target.Protocol != tt.protocol {
+			t.Errorf("%s with %s over %s: got protocol %q, error %v, want %q and no error", tt.protocol, tt.client, tt.url, c.Target.Protocol, err, tt.protocol)
+		}
 	}
 }
 
@@ -201,6 +245,7 @@ func TestVarsListsEveryVariable(t *testing.T) {
 	want := map[string]string{
 		"PICSOAK_TARGET_URL": "", "PICSOAK_TARGET_METHOD": "GET", "PICSOAK_TARGET_HEADERS": "", "PICSOAK_TARGET_BODY": "",
 		"PICSOAK_TARGET_TIMEOUT": "5s", "PICSOAK_TARGET_METRICS_URL": "", "PICSOAK_TARGET_PID": "",
+		"PICSOAK_TARGET_CLIENT": "fast", "PICSOAK_TARGET_PROTOCOL": "auto",
 		"PICSOAK_LISTEN_ADDR": ":9853", "PICSOAK_REPORT_DIR": "./reports", "PICSOAK_LOG_LEVEL": "info", "PICSOAK_LOG_FORMAT": "json",
 		"PICSOAK_RUN_ON_START":       "true",
 		"PICSOAK_SUSTAINED_SCHEDULE": "@every 10m", "PICSOAK_SUSTAINED_DURATION": "30s", "PICSOAK_SUSTAINED_RATE": "100",

@@ -19,6 +19,20 @@ const (
 	ClientNetHTTP = "net/http"
 )
 
+// HTTP versions of PICSOAK_TARGET_PROTOCOL.
+const (
+	// ProtocolAuto is HTTP/1.1 for http://, and for https:// whichever of HTTP/2 and
+	// HTTP/1.1 the TLS handshake (ALPN) agrees on.
+	ProtocolAuto = "auto"
+	// ProtocolHTTP1 is HTTP/1.1 only, for https:// too.
+	ProtocolHTTP1 = "http1"
+	// ProtocolH2 is HTTP/2 over TLS only (https://).
+	ProtocolH2 = "h2"
+	// ProtocolH2C is HTTP/2 over cleartext with prior knowledge (http://), through
+	// net/http.
+	ProtocolH2C = "h2c"
+)
+
 // targetVars describe the requests sent to PIC and where PIC's resource usage is read.
 // Their tags carry TARGET_ themselves, rather than the section a prefix, because
 // PICSOAK_TARGETS_FILE belongs here too.
@@ -34,6 +48,7 @@ type targetVars struct {
 	ExpectBody     string        `env:"TARGET_EXPECT_BODY" help:"a substring every ok reply body must contain; otherwise the request counts as http_error"`
 	ExpectJSON     string        `env:"TARGET_EXPECT_JSON" help:"a JSON field every ok reply must have, as path=value, e.g. status=\"accepted\" or data.ok=true"`
 	Client         string        `env:"TARGET_CLIENT" envDefault:"fast" help:"fast (picsoak's lean HTTP/1.1 client for http:// targets; https:// always uses net/http) or net/http"`
+	Protocol       string        `env:"TARGET_PROTOCOL" envDefault:"auto" help:"auto (HTTP/1.1 for http://; HTTP/2 or HTTP/1.1 for https://, as the TLS handshake agrees), http1, h2 (HTTP/2 over https:// only) or h2c (HTTP/2 with prior knowledge over http://; needs PICSOAK_TARGET_CLIENT=net/http)"`
 	MaxBodyBytes   int64         `env:"TARGET_MAX_BODY_BYTES" envDefault:"1048576" help:"response bytes read per request; the rest is discarded and the connection closed"`
 	MetricsURL     string        `env:"TARGET_METRICS_URL" help:"PIC's Prometheus endpoint, read for its memory, goroutines and CPU"`
 	PID            int           `env:"TARGET_PID" help:"PIC's process id, read from /proc when PIC runs beside picsoak"`
@@ -58,6 +73,7 @@ type Target struct {
 	// Check verifies ok replies' bodies; nil when only the status counts.
 	Check        *ReplyCheck
 	Client       string // ClientFast or ClientNetHTTP
+	Protocol     string // ProtocolAuto, ProtocolHTTP1, ProtocolH2 or ProtocolH2C
 	MaxBodyBytes int64
 	// MetricsURL is PIC's Prometheus endpoint, "" when none; PID its process, 0 when
 	// not beside picsoak.
@@ -97,7 +113,7 @@ func (t *Target) Name() string {
 // body files once.
 func (p *problems) target(v targetVars) Target {
 	t := Target{
-		Timeout: v.Timeout, Client: v.Client, MaxBodyBytes: v.MaxBodyBytes,
+		Timeout: v.Timeout, Client: v.Client, Protocol: v.Protocol, MaxBodyBytes: v.MaxBodyBytes,
 		MetricsURL: v.MetricsURL, PID: v.PID, InsecureSkipVerify: v.InsecureSkipVerify,
 	}
 	var u *url.URL
@@ -137,6 +153,7 @@ func (p *problems) target(v targetVars) Target {
 		p.add("PICSOAK_TARGET_EXPECT_JSON", "PICSOAK_TARGET_EXPECT_JSON=%q: %v", v.ExpectJSON, err)
 	}
 	p.check(oneOf(v.Client, ClientFast, ClientNetHTTP), "PICSOAK_TARGET_CLIENT", v.Client, "want fast or net/http")
+	p.protocol(v, t)
 	p.check(v.MaxBodyBytes >= 0, "PICSOAK_TARGET_MAX_BODY_BYTES", v.MaxBodyBytes, "want 0 or more")
 	if v.MetricsURL != "" {
 		mu, err := url.Parse(v.MetricsURL)
@@ -146,6 +163,33 @@ func (p *problems) target(v targetVars) Target {
 	p.check(v.PID >= 0, "PICSOAK_TARGET_PID", v.PID, "want a process id, or 0 for none")
 	p.check(v.SettleTime >= 0, "PICSOAK_TARGET_SETTLE_TIME", v.SettleTime, "want a duration >= 0")
 	return t
+}
+
+// protocol checks PICSOAK_TARGET_PROTOCOL against the client and every endpoint's
+// scheme: HTTP/2 over cleartext needs net/http and http://, over TLS https://.
+func (p *problems) protocol(v targetVars, t Target) {
+	const key = "PICSOAK_TARGET_PROTOCOL"
+	if !oneOf(v.Protocol, ProtocolAuto, ProtocolHTTP1, ProtocolH2, ProtocolH2C) {
+		p.check(false, key, v.Protocol, "want auto, http1, h2 or h2c")
+		return
+	}
+	if v.Protocol == ProtocolH2C && v.Client == ClientFast {
+		p.add(key, "%s=h2c: the fast client (PICSOAK_TARGET_CLIENT=fast, the default) speaks HTTP/1.1 only; want PICSOAK_TARGET_CLIENT=net/http for h2c", key)
+	}
+	want := map[string]string{ProtocolH2: "https", ProtocolH2C: "http"}[v.Protocol]
+	if want == "" {
+		return
+	}
+	if t.Simulated {
+		p.add(key, "%s=%s: the built-in simulator speaks HTTP/1.1 only; want PICSOAK_TARGET_URL or PICSOAK_TARGETS_FILE with %s:// URLs", key, v.Protocol, want)
+	}
+	for _, e := range t.Endpoints {
+		if e.URL != nil && e.URL.Scheme != want {
+			p.add(key, "%s=%s: %s is not %s://; %s", key, v.Protocol, endpointURL(e), want,
+				map[string]string{ProtocolH2: "HTTP/2 over cleartext is h2c", ProtocolH2C: "https:// negotiates HTTP/2 with auto or h2"}[v.Protocol])
+			return
+		}
+	}
 }
 
 func endpointURL(e Endpoint) string {

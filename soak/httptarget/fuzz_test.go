@@ -19,6 +19,9 @@ func FuzzReadResponse(f *testing.F) {
 		"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
 		"HTTP/1.1 2000 OK\r\n\r\n",
 		"garbage\r\n\r\n",
+		"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
 	} {
 		f.Add(seed, int64(16))
 	}
@@ -26,9 +29,9 @@ func FuzzReadResponse(f *testing.F) {
 		if maxBody < 0 || maxBody > 1<<20 {
 			return
 		}
-		status, _, err := readResponse(bufio.NewReaderSize(strings.NewReader(reply), 16<<10), false, maxBody, nil)
-		if (err == nil || errors.Is(err, errBodyTooLarge)) && (status < 100 || status > 999) {
-			t.Errorf("status %d accepted from %q", status, reply)
+		h, err := readResponse(bufio.NewReaderSize(strings.NewReader(reply), 16<<10), false, maxBody, nil)
+		if (err == nil || errors.Is(err, errBodyTooLarge)) && (h.status < 200 || h.status > 999) {
+			t.Errorf("status %d accepted from %q", h.status, reply)
 		}
 	})
 }

@@ -219,3 +219,33 @@ func TestStreamHeaderIsTheOneTestsRead(t *testing.T) {
 		t.Errorf("soaktest.StreamHeader = %q, want %q", soaktest.StreamHeader, StreamHeader)
 	}
 }
+
+// PICSOAK_TARGET_PROTOCOL over TLS: auto takes what ALPN agrees on, http1 and h2 force
+// their version; the target reports what the replies came in.
+func TestProtocolOverTLS(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Proto) }))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	tests := []struct{ protocol, want string }{
+		{config.ProtocolAuto, "HTTP/2.0"},
+		{config.ProtocolHTTP1, "HTTP/1.1"},
+		{config.ProtocolH2, "HTTP/2.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.protocol, func(t *testing.T) {
+			target := newTestTarget(t, srv.URL, func(c *config.Target) { c.InsecureSkipVerify = true },
+				"PICSOAK_TARGET_PROTOCOL="+tt.protocol, "PICSOAK_TARGET_EXPECT_BODY="+tt.want)
+			if r := target.NewSender(-1).Send(context.Background()); r.Outcome != soak.OutcomeOK {
+				o, err := r.Outcome, r.Err
+				t.Fatalf("got %s (%v), want ok over %s", o, err, tt.want)
+			}
+			if got := target.ReplyProtocols(); got != tt.want {
+				t.Errorf("got protocol %q, want %q", got, tt.want)
+			}
+			if got := target.ReplyProtocols(); got != "" {
+				t.Errorf("got protocol %q on a second call with no reply between, want none", got)
+			}
+		})
+	}
+}

@@ -44,9 +44,8 @@ type wireSender struct {
 
 // wireEndpoint is one endpoint's prepared request.
 type wireEndpoint struct {
-	conn       int // index into wireSender.conns
-	head       bool
-	idempotent bool
+	conn int // index into wireSender.conns
+	head bool
 	// request is the whole request, or for a templated body the head up to the
 	// Content-Length line.
 	request  []byte
@@ -84,34 +83,61 @@ type replySource struct {
 	conn    net.Conn
 	raw     syscall.RawConn
 	pending []byte // request bytes still to write
-	wrote   bool   // some byte of the current request reached the connection
-	buf     []byte // destination of the current Read
-	n       int
-	err     error
-	step    func(fd uintptr) bool // s.readStep, bound once so a Read allocates nothing
-	onStall func()                // tests: called when the send buffer fills mid-request
+	// probe asks for a look at a reused connection before its request is written:
+	// whether the server closed it or sent something unasked while it idled.
+	probe bool
+	wrote bool // some byte of the current request reached the connection
+	// sent counts the bytes written on the connection, start those before the current
+	// request, and acked what the peer had acknowledged when it opened (its SYN): the
+	// kernel's count of acknowledged bytes then tells whether any of the request got
+	// there.
+	sent, start, acked uint64
+	buf                []byte // destination of the current Read
+	n                  int
+	err                error
+	step               func(fd uintptr) bool // s.readStep, bound once so a Read allocates nothing
+	onStall            func()                // tests: called when the send buffer fills mid-request
 }
 
 func (s *replySource) reset(conn net.Conn) {
-	s.conn, s.raw, s.pending, s.wrote = conn, nil, nil, false
+	s.conn, s.raw, s.pending, s.wrote, s.sent, s.acked = conn, nil, nil, false, 0, 0
 	if sc, ok := conn.(syscall.Conn); ok && rawIO {
 		s.raw, _ = sc.SyscallConn()
+		s.acked, _ = ackedBytes(s.raw)
 	}
 	if s.step == nil {
 		s.step = s.readStep
 	}
 }
 
-// send hands request to the next Read, or writes it at once when asked to or when
-// the connection has no raw descriptor.
-func (s *replySource) send(request []byte, now bool) error {
-	if now || s.raw == nil {
-		_, err := s.conn.Write(request)
-		s.wrote = err == nil
+// send hands request to the next Read, or writes it at once when the connection has
+// no raw descriptor. reused asks for the probe of a connection that has served
+// before.
+func (s *replySource) send(request []byte, reused bool) error {
+	s.start = s.sent
+	if s.raw == nil {
+		n, err := s.conn.Write(request)
+		s.wrote = n > 0
+		s.sent += uint64(n)
 		return err
 	}
-	s.pending, s.wrote = request, false
+	s.pending, s.wrote, s.probe = request, false, reused
 	return nil
+}
+
+// unseen reports whether PIC cannot have received any of the current request: none
+// of it was written, or (where the kernel tells) the peer acknowledged none of it.
+// A peer that read the request and then closed acknowledged it with its FIN; a peer
+// whose socket was already closed answers it with a reset instead.
+func (s *replySource) unseen() bool {
+	if !s.wrote {
+		return true
+	}
+	if s.raw == nil {
+		return false
+	}
+	acked, ok := ackedBytes(s.raw)
+	return ok && acked <= s.acked+s.start
 }
 
 // opError wraps a raw syscall error the way net.Conn's methods do, so reports name
@@ -132,18 +158,27 @@ func (s *replySource) Read(p []byte) (int, error) {
 	case err != nil:
 		return 0, err // deadline or closed
 	case len(pending) > 0: // the send buffer is full: finish writing the ordinary way
-		if _, err := s.conn.Write(pending); err != nil {
+		n, err := s.conn.Write(pending)
+		s.wrote, s.sent = s.wrote || n > 0, s.sent+uint64(n)
+		if err != nil {
 			return 0, err
 		}
-		s.wrote = true
 		return s.conn.Read(p)
 	}
 	return s.n, s.err
 }
 
-// readStep runs inside the poller's wait: it writes what is pending and asks to wait
-// for the reply, or reads. It reports whether the Read is done.
+// readStep runs inside the poller's wait: it probes a reused connection, writes what
+// is pending and asks to wait for the reply, or reads. It reports whether the Read is
+// done.
 func (s *replySource) readStep(fd uintptr) bool {
+	if s.probe {
+		s.probe = false
+		if err := probeIdle(fd); err != nil {
+			s.pending, s.err = nil, err
+			return true
+		}
+	}
 	for len(s.pending) > 0 {
 		n, err := sysWrite(fd, s.pending)
 		switch {
@@ -159,6 +194,7 @@ func (s *replySource) readStep(fd uintptr) bool {
 			return true
 		}
 		s.pending, s.wrote = s.pending[n:], true
+		s.sent += uint64(n)
 		if len(s.pending) == 0 {
 			return false // wait for the reply
 		}
@@ -181,6 +217,17 @@ func (s *replySource) readStep(fd uintptr) bool {
 	}
 }
 
+// Errors of the probe of a reused connection. Either way nothing of the request was
+// written: it goes out on a fresh connection.
+var (
+	// errClosedIdle: the server closed the connection while it idled (an idle
+	// timeout, a request limit announced by no Connection: close).
+	errClosedIdle = errors.New("server closed the idle connection")
+	// errUnsolicited: bytes nobody asked for arrived on the idle connection (a 408 sent
+	// at an idle timeout, say); net/http drops such a connection too.
+	errUnsolicited = errors.New("unsolicited bytes on the idle connection")
+)
+
 // errBodyTooLarge closes a connection whose response body is longer than picsoak reads.
 var errBodyTooLarge = errors.New("body longer than PICSOAK_TARGET_MAX_BODY_BYTES")
 
@@ -191,10 +238,7 @@ func newWireSender(t *Target, stream int, headers []http.Header) *wireSender {
 	}
 	addrs := map[string]int{}
 	for i, e := range t.endpoints {
-		addr := e.URL.Host
-		if e.URL.Port() == "" {
-			addr = net.JoinHostPort(e.URL.Hostname(), "80")
-		}
+		addr := dialAddr(e.URL)
 		ci, ok := addrs[addr]
 		if !ok {
 			ci = len(s.conns)
@@ -202,13 +246,9 @@ func newWireSender(t *Target, stream int, headers []http.Header) *wireSender {
 			s.conns = append(s.conns, &wireConn{t: t, addr: addr})
 		}
 		var b bytes.Buffer
-		fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", e.Method, e.URL.RequestURI(), e.URL.Host)
+		fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", e.Method, e.URL.RequestURI(), t.hosts[i])
 		headers[i].Write(&b) // canonical "Name: value\r\n" lines
-		we := wireEndpoint{
-			conn:       ci,
-			head:       e.Method == http.MethodHead,
-			idempotent: e.Method == http.MethodGet || e.Method == http.MethodHead || e.Method == http.MethodOptions || e.Method == http.MethodPut || e.Method == http.MethodDelete,
-		}
+		we := wireEndpoint{conn: ci, head: e.Method == http.MethodHead}
 		if e.Template != nil {
 			we.template = e.Template
 		} else {
@@ -245,15 +285,19 @@ func (s *wireSender) Send(ctx context.Context) soak.Reply {
 		deadline = d
 	}
 	reused := c.open()
-	status, err := s.roundTrip(ctx, c, e, request, deadline)
-	// A kept-alive connection the server closed while idle fails before any reply
-	// byte; like net/http, retry such a request once on a fresh connection, unless it
-	// was written and is not idempotent (PIC may have taken it).
-	if err != nil && reused && ctx.Err() == nil && isStaleConn(err, e.idempotent) {
+	h, err := s.roundTrip(ctx, c, e, request, deadline, reused)
+	// A kept-alive connection may have been closed by the server while it idled, or
+	// the close may cross the request on the wire. The request goes once more, on a
+	// fresh connection, only when PIC cannot have received it; a request PIC read and
+	// then hung up on is PIC's error, whatever its method (net/http retries GET then).
+	if err != nil && reused && ctx.Err() == nil && isUnseen(err) {
 		c.close()
-		status, err = s.roundTrip(ctx, c, e, request, deadline)
+		h, err = s.roundTrip(ctx, c, e, request, deadline, false)
 	}
-	reply.Status = status
+	reply.Status = h.status
+	if h.status != 0 {
+		s.t.saw(h.protocol())
+	}
 	if err != nil {
 		c.close()
 		if errors.Is(err, errBodyTooLarge) {
@@ -268,18 +312,20 @@ func (s *wireSender) Send(ctx context.Context) soak.Reply {
 	return s.t.judge(reply, s.reply)
 }
 
-// staleConnError marks a failure before any byte of the reply was read.
-type staleConnError struct {
-	err     error
-	written bool // the request reached the connection
+// beforeReplyError marks a failure before any byte of the reply was read.
+type beforeReplyError struct {
+	err    error
+	unseen bool // PIC cannot have received any of the request
 }
 
-func (e staleConnError) Error() string { return e.err.Error() }
-func (e staleConnError) Unwrap() error { return e.err }
+func (e beforeReplyError) Error() string { return e.err.Error() }
+func (e beforeReplyError) Unwrap() error { return e.err }
 
-func isStaleConn(err error, idempotent bool) bool {
-	var s staleConnError
-	return errors.As(err, &s) && (!s.written || idempotent) && !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err)
+// isUnseen reports whether err failed a request that never reached PIC, and not
+// merely slowly.
+func isUnseen(err error) bool {
+	var b beforeReplyError
+	return errors.As(err, &b) && b.unseen && !errors.Is(err, context.DeadlineExceeded) && !isTimeout(err)
 }
 
 func isTimeout(err error) bool {
@@ -314,35 +360,36 @@ func (c *wireConn) close() {
 	c.t.untrack(c)
 }
 
-func (s *wireSender) roundTrip(ctx context.Context, c *wireConn, e *wireEndpoint, request []byte, deadline time.Time) (int, error) {
+func (s *wireSender) roundTrip(ctx context.Context, c *wireConn, e *wireEndpoint, request []byte, deadline time.Time, reused bool) (replyHead, error) {
 	conn, br, err := c.connection(ctx, deadline)
 	if err != nil {
-		return 0, err
+		return replyHead{}, err
 	}
 	if deadline.After(c.deadline) || c.deadline.Sub(deadline) > s.t.timeout/deadlineSlack {
 		c.deadline = deadline.Add(s.t.timeout / deadlineSlack)
 		if err := conn.SetDeadline(c.deadline); err != nil {
-			return 0, err
+			return replyHead{}, err
 		}
 	}
-	// Bytes left over from the last reply would satisfy the Peek before the request is
-	// written; such a connection writes at once.
-	if err := c.src.send(request, br.Buffered() > 0); err != nil {
-		return 0, staleConnError{err: err}
+	if err := c.src.send(request, reused); err != nil {
+		return replyHead{}, beforeReplyError{err: err, unseen: c.src.unseen()}
 	}
 	if _, err := br.Peek(1); err != nil {
-		return 0, staleConnError{err: err, written: c.src.wrote}
+		return replyHead{}, beforeReplyError{err: err, unseen: c.src.unseen()}
 	}
 	var keep *[]byte
 	if s.t.check != nil {
 		s.reply = s.reply[:0]
 		keep = &s.reply
 	}
-	status, keepAlive, err := readResponse(br, e.head, s.t.maxBody, keep)
-	if err == nil && !keepAlive {
+	h, err := readResponse(br, e.head, s.t.maxBody, keep)
+	// Bytes after a complete reply answer no request of ours (a stray CRLF, a body
+	// longer than its Content-Length, a body to HEAD, a second response): read as the
+	// next reply they would leave the connection one reply behind, so it is closed.
+	if err == nil && (!h.keepAlive || br.Buffered() > 0) {
 		c.close()
 	}
-	return status, err
+	return h, err
 }
 
 func (c *wireConn) connection(ctx context.Context, deadline time.Time) (net.Conn, *bufio.Reader, error) {
@@ -370,95 +417,274 @@ func (c *wireConn) connection(ctx context.Context, deadline time.Time) (net.Conn
 	return conn, c.reader, nil
 }
 
-// errMalformed is a reply that is not HTTP/1.x.
+// errMalformed is a reply that is not HTTP/1.x, or one no client can read.
 type errMalformed string
 
 func (e errMalformed) Error() string { return "malformed HTTP response: " + string(e) }
 
-// readResponse reads one HTTP/1.x response from br and discards its body, reading at
-// most maxBody bytes of it, or appends them to *keep when keep is not nil. It reports
-// the status and whether the connection may be reused; errBodyTooLarge means the body
-// was longer than maxBody (the connection must be closed, the reply is otherwise
-// valid).
-func readResponse(br *bufio.Reader, head bool, maxBody int64, keep *[]byte) (status int, keepAlive bool, err error) {
-	line, err := br.ReadSlice('\n')
+// errSwitchingProtocols is a 101 reply: picsoak never asks to upgrade, so what
+// follows on the connection is no longer HTTP to it. net/http would hand the
+// connection over as the body; both clients count other at once.
+var errSwitchingProtocols = errors.New("101 Switching Protocols, but picsoak asked for no upgrade")
+
+// maxHeadBytes bounds the status lines and headers of one reply, its 1xx interim
+// responses included (as net/http counts them); both clients use it
+// (http.Transport.MaxResponseHeaderBytes), so a reply one can read the other can.
+const maxHeadBytes = http.DefaultMaxHeaderBytes
+
+// replyHead is what picsoak reads from a reply's head.
+type replyHead struct {
+	status int
+	minor  byte // the version's minor digit: HTTP/1.minor
+	// keepAlive says the connection may carry another request.
+	keepAlive bool
+	// contentLength is -1 when no Content-Length came; chunked says the body is
+	// chunked (HTTP/1.1 and later only).
+	contentLength int64
+	chunked       bool
+}
+
+func (h replyHead) protocol() uint32 {
+	if h.minor == '0' {
+		return protoHTTP10
+	}
+	return protoHTTP11
+}
+
+// readResponse reads one HTTP/1.x response from br, skipping interim 1xx ones, and
+// discards its body, reading at most maxBody bytes of it, or appends them to *keep
+// when keep is not nil. errBodyTooLarge means the body was longer than maxBody (the
+// connection must be closed, the reply is otherwise valid).
+func readResponse(br *bufio.Reader, head bool, maxBody int64, keep *[]byte) (replyHead, error) {
+	budget := maxHeadBytes
+	h, err := readHead(br, &budget)
+	// 1xx responses are interim (100 Continue, 103 Early Hints): the reply follows.
+	for err == nil && h.status < 200 {
+		if h.status == 101 {
+			return h, errSwitchingProtocols
+		}
+		h, err = readHead(br, &budget)
+	}
 	if err != nil {
-		return 0, false, bodyErr(err)
+		return replyHead{}, err
+	}
+	switch {
+	case head || h.status == 204 || h.status == 304:
+		return h, nil
+	case h.chunked:
+		err = discardChunked(br, maxBody, keep)
+	case h.contentLength > maxBody:
+		if err = bodyErr(consume(br, maxBody, keep)); err == nil {
+			err = errBodyTooLarge
+		}
+	case h.contentLength >= 0:
+		err = bodyErr(consume(br, h.contentLength, keep))
+	default:
+		// No length: the body runs until the server closes the connection.
+		h.keepAlive = false
+		var sink io.Writer = io.Discard
+		if keep != nil {
+			sink = (*appendWriter)(keep)
+		}
+		n, copyErr := io.CopyN(sink, br, maxBody+1)
+		switch {
+		case n > maxBody:
+			if keep != nil {
+				*keep = (*keep)[:maxBody]
+			}
+			err = errBodyTooLarge
+		case !errors.Is(copyErr, io.EOF):
+			err = copyErr
+		}
+	}
+	if err != nil {
+		h.keepAlive = false
+	}
+	return h, err
+}
+
+// readHead reads a status line and headers, taking their bytes from *budget.
+// It reads what decides how the body is delimited and whether the connection stays
+// open as net/http does: Transfer-Encoding only as the single coding chunked (another
+// coding, or two such headers, cannot be read: no client delimits that body);
+// Content-Length headers only when they agree; Connection as a list of tokens, close
+// winning; obs-fold continuation lines as part of the header above them. Lines longer
+// than the reader's buffer are skipped piecewise, so the head may grow to maxHeadBytes
+// without a buffer that large.
+func readHead(br *bufio.Reader, budget *int) (h replyHead, err error) {
+	line, err := headLine(br, budget)
+	if err == bufio.ErrBufferFull {
+		return h, errMalformed("status line longer than 16 KiB")
+	}
+	if err != nil {
+		return h, err
 	}
 	// "HTTP/1.1 200 OK\r\n"
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return 0, false, errMalformed(fmt.Sprintf("status line %q", trimLine(line)))
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[7] < '0' || line[7] > '9' || line[8] != ' ' {
+		return h, errMalformed(fmt.Sprintf("status line %q", trimLine(line)))
 	}
 	status, ok := parseStatus(line[9:12])
 	if !ok || (len(line) > 12 && line[12] != ' ' && line[12] != '\r' && line[12] != '\n') {
-		return 0, false, errMalformed(fmt.Sprintf("status line %q", trimLine(line)))
+		return h, errMalformed(fmt.Sprintf("status line %q", trimLine(line)))
 	}
-	keepAlive = line[7] == '1' // HTTP/1.1 defaults to keep-alive, 1.0 does not
-	contentLength, chunked := int64(-1), false
+	h.status, h.minor, h.contentLength = status, line[7], -1
+	var (
+		closeToken, keepAliveToken bool
+		codings, lengths           int    // Transfer-Encoding and Content-Length headers
+		chunked                    bool   // the Transfer-Encoding is chunked
+		last                       header // the header above, for obs-fold
+	)
 	for {
+		// headLine, inline: this loop runs for every header of every reply.
 		line, err = br.ReadSlice('\n')
-		if err != nil {
-			if errors.Is(err, bufio.ErrBufferFull) {
-				return 0, false, errMalformed("header line longer than 16 KiB")
+		if *budget -= len(line); *budget < 0 {
+			return replyHead{}, errHeadTooLong
+		}
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: an ordinary header (a long cookie or CSP),
+			// or more of one, is skipped; a framing header that long is nonsense.
+			if line[0] == ' ' || line[0] == '\t' {
+				if last != headerOther {
+					return replyHead{}, errMalformed("continuation line longer than 16 KiB")
+				}
+			} else if name, _, ok := bytes.Cut(line, []byte(":")); !ok || framingHeader(name) {
+				return replyHead{}, errMalformed("header line longer than 16 KiB")
 			}
-			return 0, false, bodyErr(err)
+			if err = skipLine(br, budget); err != nil {
+				return replyHead{}, err
+			}
+			last = headerOther
+			continue
+		}
+		if err != nil {
+			return replyHead{}, bodyErr(err)
 		}
 		line = trimLine(line)
 		if len(line) == 0 {
 			break
 		}
+		if line[0] == ' ' || line[0] == '\t' {
+			// obs-fold (RFC 9112 §5.2): more of the value above.
+			switch last {
+			case headerNone:
+				return replyHead{}, errMalformed(fmt.Sprintf("continuation line %q with no header above", line))
+			case headerConnection:
+				c, k := connectionTokens(line)
+				closeToken, keepAliveToken = closeToken || c, keepAliveToken || k
+			case headerContentLength:
+				return replyHead{}, errMalformed("folded Content-Length")
+			case headerTransferEncoding:
+				return replyHead{}, errMalformed("folded Transfer-Encoding")
+			}
+			continue
+		}
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 {
-			return 0, false, errMalformed(fmt.Sprintf("header line %q", line))
+			return replyHead{}, errMalformed(fmt.Sprintf("header line %q", line))
 		}
 		// Most headers (Date, Server, Content-Type) matter not; their length tells.
 		switch name, value := line[:colon], trimOWS(line[colon+1:]); {
 		case tokenIs(name, "content-length"):
 			n, ok := parseLength(value)
 			if !ok {
-				return 0, false, errMalformed(fmt.Sprintf("Content-Length %q", value))
+				return replyHead{}, errMalformed(fmt.Sprintf("Content-Length %q", value))
 			}
-			contentLength = n
+			if lengths++; lengths > 1 && n != h.contentLength {
+				return replyHead{}, errMalformed(fmt.Sprintf("Content-Length %d and %d", h.contentLength, n))
+			}
+			h.contentLength, last = n, headerContentLength
 		case tokenIs(name, "transfer-encoding"):
-			chunked = tokenIs(value, "chunked")
+			codings++
+			chunked, last = tokenIs(value, "chunked"), headerTransferEncoding
+			switch {
+			case h.minor == '0': // see below
+			case !chunked:
+				return replyHead{}, errMalformed(fmt.Sprintf("Transfer-Encoding %q: only chunked is supported", value))
+			case codings > 1:
+				return replyHead{}, errMalformed("more than one Transfer-Encoding")
+			}
 		case tokenIs(name, "connection"):
-			if tokenIs(value, "close") {
-				keepAlive = false
-			} else if tokenIs(value, "keep-alive") {
-				keepAlive = true
-			}
+			c, k := connectionTokens(value)
+			closeToken, keepAliveToken, last = closeToken || c, keepAliveToken || k, headerConnection
+		default:
+			last = headerOther
 		}
 	}
-	switch {
-	case head || status == 204 || status == 304 || status < 200:
-		return status, keepAlive, nil
-	case chunked:
-		return status, keepAlive, discardChunked(br, maxBody, keep)
-	case contentLength >= 0:
-		if contentLength > maxBody {
-			if err := consume(br, maxBody, keep); err != nil {
-				return status, false, bodyErr(err)
-			}
-			return status, false, errBodyTooLarge
+	if h.minor == '0' {
+		// HTTP/1.0 knows no Transfer-Encoding: net/http ignores it (go.dev/issue/12785),
+		// the body runs to the close, and a 1.0 connection stays open only when asked.
+		h.chunked, h.keepAlive = false, keepAliveToken && !closeToken
+		return h, nil
+	}
+	h.chunked, h.keepAlive = chunked, !closeToken
+	return h, nil
+}
+
+// header names the header a line belongs to, for its obs-fold continuation lines.
+type header uint8
+
+const (
+	headerNone header = iota // no header yet: the status line is above
+	headerOther
+	headerContentLength
+	headerTransferEncoding
+	headerConnection
+)
+
+// framingHeader reports whether name is one of the headers readHead reads.
+func framingHeader(name []byte) bool {
+	return tokenIs(name, "content-length") || tokenIs(name, "transfer-encoding") || tokenIs(name, "connection")
+}
+
+// headLine reads one line of a head, taking its bytes from *budget. On
+// bufio.ErrBufferFull the line is the first part of a longer one.
+func headLine(br *bufio.Reader, budget *int) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if *budget -= len(line); *budget < 0 {
+		return nil, errHeadTooLong
+	}
+	if err != nil && err != bufio.ErrBufferFull {
+		return nil, bodyErr(err)
+	}
+	return line, err
+}
+
+var errHeadTooLong = errMalformed(fmt.Sprintf("head longer than %d bytes", maxHeadBytes))
+
+// skipLine reads the rest of a line headLine found too long for the buffer.
+func skipLine(br *bufio.Reader, budget *int) error {
+	for {
+		if _, err := headLine(br, budget); err != bufio.ErrBufferFull {
+			return err
 		}
-		return status, keepAlive, bodyErr(consume(br, contentLength, keep))
 	}
-	// No length: the body runs until the server closes the connection.
-	var sink io.Writer = io.Discard
-	if keep != nil {
-		sink = (*appendWriter)(keep)
+}
+
+// connectionTokens reports whether a Connection value, a comma-separated list of
+// tokens (RFC 9110 §7.6.1), holds close and keep-alive.
+func connectionTokens(v []byte) (close, keepAlive bool) {
+	switch { // the usual values, whole
+	case tokenIs(v, "keep-alive"):
+		return false, true
+	case tokenIs(v, "close"):
+		return true, false
 	}
-	n, err := io.CopyN(sink, br, maxBody+1)
-	if n > maxBody {
-		if keep != nil {
-			*keep = (*keep)[:maxBody]
+	return connectionList(v)
+}
+
+func connectionList(v []byte) (close, keepAlive bool) {
+	for len(v) > 0 {
+		token := v
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			token, v = v[:i], v[i+1:]
+		} else {
+			v = nil
 		}
-		return status, false, errBodyTooLarge
+		token = trimOWS(token)
+		close = close || tokenIs(token, "close")
+		keepAlive = keepAlive || tokenIs(token, "keep-alive")
 	}
-	if errors.Is(err, io.EOF) {
-		err = nil
-	}
-	return status, false, err
+	return close, keepAlive
 }
 
 // consume reads n bytes from br, appending them to *keep if keep is not nil.

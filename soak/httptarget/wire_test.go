@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 
 // rawServer answers every request on a connection with reply, allocating nothing per
 // request itself, so that benchmarks count only the client's allocations.
-func rawServer(t testing.TB, reply string, closeAfterReply bool) string {
+func rawServer(t testing.TB, reply string) string {
 	replyBytes := []byte(reply)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,7 +34,7 @@ func rawServer(t testing.TB, reply string, closeAfterReply bool) string {
 				defer conn.Close()
 				br := bufio.NewReader(conn)
 				for readRequest(br) {
-					if _, err := conn.Write(replyBytes); err != nil || closeAfterReply {
+					if _, err := conn.Write(replyBytes); err != nil {
 						return
 					}
 				}
@@ -44,7 +45,7 @@ func rawServer(t testing.TB, reply string, closeAfterReply bool) string {
 }
 
 func TestWireSenderAllocatesNothingPerRequest(t *testing.T) {
-	url := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+	url := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	sender := newTestTarget(t, url, nil).NewSender(-1)
 	ctx := context.Background()
 	sender.Send(ctx) // dial once
@@ -87,11 +88,29 @@ func TestReadResponseBodies(t *testing.T) {
 		{"signed length", "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", 100, 0, false, "malformed HTTP response", ""},
 		{"length that would overflow", "HTTP/1.1 200 OK\r\nContent-Length: 9999999999999999999\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
 		{"empty length", "HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"1xx interim responses are skipped", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + okReply + "NEXT", 100, 200, true, "", "NEXT"},
+		{"101 is an error", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", 100, 0, false, "101 Switching Protocols", ""},
+		{"close anywhere in the Connection list", "HTTP/1.1 200 OK\r\nConnection: Upgrade, close\r\nContent-Length: 0\r\n\r\n", 100, 200, false, "", ""},
+		{"close in a folded Connection value", "HTTP/1.1 200 OK\r\nConnection: Upgrade,\r\n close\r\nContent-Length: 0\r\n\r\n", 100, 200, false, "", ""},
+		{"HTTP/1.0 keep-alive in a list", "HTTP/1.0 200 OK\r\nConnection: foo, keep-alive\r\nContent-Length: 0\r\n\r\nNEXT", 100, 200, true, "", "NEXT"},
+		{"obs-fold continues the header above", "HTTP/1.1 200 OK\r\nX-A: 1\r\n 2\r\n\t3\r\nContent-Length: 2\r\n\r\nokNEXT", 100, 200, true, "", "NEXT"},
+		{"a folded Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok", 100, 0, false, "malformed HTTP response: folded Content-Length", ""},
+		{"a continuation with no header above", "HTTP/1.1 200 OK\r\n X: 1\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
+		{"a header line longer than the buffer", "HTTP/1.1 200 OK\r\nSet-Cookie: " + strings.Repeat("c", 40<<10) + "\r\nContent-Length: 2\r\n\r\nokNEXT", 100, 200, true, "", "NEXT"},
+		{"a framing header longer than the buffer", "HTTP/1.1 200 OK\r\nContent-Length: " + strings.Repeat("1", 40<<10) + "\r\n\r\n", 100, 0, false, "longer than 16 KiB", ""},
+		{"a head over 1 MiB", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 1000)+"\r\n", 1100) + "\r\n", 100, 0, false, "head longer than 1048576 bytes", ""},
+		{"gzip, chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 100, 0, false, `Transfer-Encoding "gzip, chunked": only chunked`, ""},
+		{"two Transfer-Encodings", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 100, 0, false, "more than one Transfer-Encoding", ""},
+		{"HTTP/1.0 ignores Transfer-Encoding", "HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nto the close", 100, 200, false, "", ""},
+		{"conflicting lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", 100, 0, false, "Content-Length 2 and 3", ""},
+		{"agreeing lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nokNEXT", 100, 200, true, "", "NEXT"},
+		{"chunked wins over a length", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nNEXT", 100, 200, true, "", "NEXT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			br := bufio.NewReader(strings.NewReader(tt.reply))
-			status, keepAlive, err := readResponse(br, false, tt.maxBody, nil)
+			h, err := readResponse(br, false, tt.maxBody, nil)
+			status, keepAlive := h.status, h.keepAlive
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("got error %v, want one containing %q", err, tt.err)
@@ -109,22 +128,39 @@ func TestReadResponseBodies(t *testing.T) {
 	}
 }
 
-// A server that closes kept-alive connections between requests must not turn into
-// errors: the request is retried once on a fresh connection.
+// A server that closes every kept-alive connection right after its reply, without
+// saying so, must not turn into errors, whether its close reaches picsoak before the
+// next request (the probe finds it) or crosses that request on the wire (the server
+// resets it unread and acknowledges none of it): every request is answered, and the
+// server reads each exactly once. No wait spaces the requests, so both happen.
+// net/http fails about one POST in 100 here (it cannot tell a close that crossed the
+// request from a hang-up after it), which is why this test is the fast client's.
 func TestWireSenderRetriesStaleConnection(t *testing.T) {
-	// The server closes every connection after its reply without saying so.
-	url := rawServer(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true)
-	sender := newTestTarget(t, url, nil).NewSender(-1)
-	for i := range 20 {
-		if r := sender.Send(context.Background()); r.Outcome != soak.OutcomeOK {
-			o, err := r.Outcome, r.Err
-			t.Fatalf("request %d: got %s (%v), want ok", i, o, err)
-		}
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		t.Run(method, func(t *testing.T) {
+			var st rowState
+			url := faultServer(t, func(conn net.Conn, br *bufio.Reader) {
+				if _, ok := st.nextRequest(br); ok {
+					io.WriteString(conn, okReply)
+				}
+			})
+			sender := newTestTarget(t, url, nil, "PICSOAK_TARGET_METHOD="+method, "PICSOAK_TARGET_BODY=x").NewSender(-1)
+			const requests = 1000
+			for i := range requests {
+				if r := sender.Send(context.Background()); r.Outcome != soak.OutcomeOK {
+					o, err := r.Outcome, r.Err
+					t.Fatalf("request %d: got %s (%v), want ok", i, o, err)
+				}
+			}
+			if n := st.served.Load(); n != requests {
+				t.Errorf("got %d requests read by the server, want %d", n, requests)
+			}
+		})
 	}
 }
 
 func BenchmarkWireSend(b *testing.B) {
-	url := rawServer(b, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false)
+	url := rawServer(b, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 	sender := newTestTarget(b, url, nil).NewSender(-1)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -232,7 +268,7 @@ func BenchmarkReadResponse(b *testing.B) {
 	for b.Loop() {
 		sr.Reset(reply)
 		br.Reset(sr)
-		if _, _, err := readResponse(br, false, 1<<20, nil); err != nil {
+		if _, err := readResponse(br, false, 1<<20, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

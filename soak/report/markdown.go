@@ -57,6 +57,9 @@ func Markdown(r *soak.Result) string {
 	}
 	w("| success ratio | %.4f |\n", r.SuccessRatio)
 	w("| throughput | %.1f req/s |\n", r.ThroughputRPS)
+	if r.Protocol != "" {
+		w("| protocol | %s |\n", r.Protocol)
+	}
 	if r.TargetRPS > 0 {
 		w("| target rate | %g req/s |\n", r.TargetRPS)
 	}

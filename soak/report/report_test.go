@@ -88,7 +88,7 @@ func TestMarkdownAnswersTheSeedQuestionsWithNumbers(t *testing.T) {
 		md := Markdown(res)
 		for _, want := range []string{
 			"### Configuration", "### Results", "### Latency distribution", "### Capacity", "### Findings", "### PIC resource usage",
-			"✅ PASS", "| p50 | p90 | p95 | p99 | p99.9 | max |", "of the enterprise target of 50000 req/s",
+			"✅ PASS", "| p50 | p90 | p95 | p99 | p99.9 | max |", "of the enterprise target of 50000 req/s", "| protocol | HTTP/1.1 |",
 			"### Endpoints", "| default | ", "200 × ",
 		} {
 			if !strings.Contains(md, want) {
