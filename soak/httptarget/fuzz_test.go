@@ -29,7 +29,7 @@ func FuzzReadResponse(f *testing.F) {
 		if maxBody < 0 || maxBody > 1<<20 {
 			return
 		}
-		h, err := readResponse(bufio.NewReaderSize(strings.NewReader(reply), 16<<10), false, maxBody, nil)
+		h, err := readResponse(bufio.NewReaderSize(strings.NewReader(reply), readBufferSize), false, maxBody, nil)
 		if (err == nil || errors.Is(err, errBodyTooLarge)) && (h.status < 200 || h.status > 999) {
 			t.Errorf("status %d accepted from %q", h.status, reply)
 		}

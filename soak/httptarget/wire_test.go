@@ -97,7 +97,7 @@ func TestReadResponseBodies(t *testing.T) {
 		{"a folded Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n 3\r\n\r\nok", 100, 0, false, "malformed HTTP response: folded Content-Length", ""},
 		{"a continuation with no header above", "HTTP/1.1 200 OK\r\n X: 1\r\n\r\n", 100, 0, false, "malformed HTTP response", ""},
 		{"a header line longer than the buffer", "HTTP/1.1 200 OK\r\nSet-Cookie: " + strings.Repeat("c", 40<<10) + "\r\nContent-Length: 2\r\n\r\nokNEXT", 100, 200, true, "", "NEXT"},
-		{"a framing header longer than the buffer", "HTTP/1.1 200 OK\r\nContent-Length: " + strings.Repeat("1", 40<<10) + "\r\n\r\n", 100, 0, false, "longer than 16 KiB", ""},
+		{"a framing header longer than the buffer", "HTTP/1.1 200 OK\r\nContent-Length: " + strings.Repeat("1", 40<<10) + "\r\n\r\n", 100, 0, false, "longer than 4 KiB", ""},
 		{"a head over 1 MiB", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 1000)+"\r\n", 1100) + "\r\n", 100, 0, false, "head longer than 1048576 bytes", ""},
 		{"gzip, chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 100, 0, false, `Transfer-Encoding "gzip, chunked": only chunked`, ""},
 		{"two Transfer-Encodings", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 100, 0, false, "more than one Transfer-Encoding", ""},
@@ -263,7 +263,7 @@ func TestWireSenderTimesOutOnAReusedConnection(t *testing.T) {
 func BenchmarkReadResponse(b *testing.B) {
 	reply := "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Fri, 27 Nov 2026 05:40:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
 	sr := strings.NewReader(reply)
-	br := bufio.NewReaderSize(sr, 16<<10)
+	br := bufio.NewReaderSize(sr, readBufferSize)
 	b.ReportAllocs()
 	for b.Loop() {
 		sr.Reset(reply)
