@@ -184,31 +184,15 @@ func diffRows() []diffRow {
 		// PIC's own error: it reads every third request on a connection and hangs up
 		// without a reply. It saw the request, so it is counted, never retried.
 		{name: "hang-up after reading a request is counted, POST", env: post(`{"e":1}`),
-			serve: func(st *rowState, conn net.Conn, br *bufio.Reader) {
-				for range 2 {
-					if _, ok := st.nextRequest(br); !ok {
-						return
-					}
-					io.WriteString(conn, okReply)
-				}
-				st.nextRequest(br)
-			},
-			want: &tally{ok: 4, connError: 2}, served: 6},
+			serve: answerTwiceThenHangUp,
+			want:  &tally{ok: 4, connError: 2}, served: 6},
 		// The same for GET. net/http retries an idempotent request whose reply failed to
 		// start on a reused connection, even when PIC had read it (shouldRetryRequest,
 		// transportReadFromServerError), so it hides the hang-up and PIC gets the request
 		// twice; the fast client retries only a request PIC provably never received.
 		{name: "hang-up after reading a request is counted, GET", nethttp: &tally{ok: 6},
-			serve: func(st *rowState, conn net.Conn, br *bufio.Reader) {
-				for range 2 {
-					if _, ok := st.nextRequest(br); !ok {
-						return
-					}
-					io.WriteString(conn, okReply)
-				}
-				st.nextRequest(br)
-			},
-			want: &tally{ok: 4, connError: 2}, served: 6},
+			serve: answerTwiceThenHangUp,
+			want:  &tally{ok: 4, connError: 2}, served: 6},
 
 		// --- 2. 1xx interim responses ---
 		// 100 Continue before the reply (nginx when the request says Expect: 100-continue).
@@ -503,4 +487,16 @@ func establishedTo(addr string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// answerTwiceThenHangUp answers two requests on a connection, reads a third and hangs
+// up without a reply.
+func answerTwiceThenHangUp(st *rowState, conn net.Conn, br *bufio.Reader) {
+	for range 2 {
+		if _, ok := st.nextRequest(br); !ok {
+			return
+		}
+		io.WriteString(conn, okReply)
+	}
+	st.nextRequest(br)
 }
