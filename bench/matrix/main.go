@@ -1,9 +1,12 @@
-// Command matrix measures picsoak against nginx next to wrk, fortio and vegeta, all in
-// one run so the ratios hold however busy or fast the machine is, and checks the
-// performance goals of issue 4 as issue 18 restated them. bench/run.sh installs the
-// peers and starts it; see docs/performance.md.
+// Command matrix measures picsoak against nginx next to wrk, fortio and vegeta (the
+// nginx stage), and at 50, 1,000 and 10,000 requests in flight against a slow target
+// of its own next to fortio, vegeta and k6 (the scale stage), all in one run so the
+// ratios hold however busy or fast the machine is, and checks the performance goals
+// of issues 4 and 18. bench/run.sh installs the peers and starts it; see
+// docs/performance.md.
 //
-// nginx runs on core 1 and every generator on core 0, one at a time.
+// nginx or the slow target runs on core 1 and every generator on core 0, one at a
+// time.
 package main
 
 import (
