@@ -91,6 +91,8 @@ func main() {
 			fatal(err)
 		}
 		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		fatal(err)
 	}
 	var goals []goal
 	if stages["nginx"] {
