@@ -9,6 +9,7 @@ const (
 	CPUBoundShare    = cpuBoundShare
 	DegradedP99Ratio = degradedP99Ratio
 	StarvedBelow     = starvedBelow
+	WarmUpDials      = warmUpDials
 )
 
 var Interval = interval

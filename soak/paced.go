@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/picsoak/picsoak/soak/pace"
@@ -120,14 +121,17 @@ func (c *cycle) paced(ctx context.Context, ws pacedPool, rate float64, d time.Du
 	segments := time.Duration(len(ws.recs[0].segments))
 	tokens := make(chan pacedToken) // unbuffered: a send succeeds only when a worker is free
 
-	// The clock starts once every worker runs: the first requests of a run would
-	// otherwise wait for goroutines to start and count as late.
+	// The clock starts once every worker runs and is connected: the first requests of
+	// a run would otherwise wait for goroutines to start and dials to finish, and
+	// count as late or slow.
 	busy := pace.NewInFlight()
 	var wg, started sync.WaitGroup
 	started.Add(len(ws.senders))
+	warm := newWarmUp()
 	for i, sender := range ws.senders {
 		rec := sharedFor(ws.recs, i)
 		wg.Go(func() {
+			warm.connect(ctx, sender)
 			started.Done()
 			for tok := range tokens {
 				c.send(ctx, sender, rec, tok.seg, tok.due)
@@ -179,4 +183,35 @@ pace:
 	close(tokens)
 	wg.Wait()
 	return run
+}
+
+// warmUpDials is how many workers dial at once before a run: enough to connect
+// thousands in well under a second on loopback, few enough not to overflow a
+// listen backlog (often 128 – 4096) with a burst of SYNs.
+const warmUpDials = 64
+
+// warmUp connects workers before a run's clock starts. Once a dial fails it stops
+// trying (an unreachable or refusing PIC would otherwise cost a dial timeout per
+// worker before the first request): the run then dials as it sends, and reports
+// the failures as PIC's.
+type warmUp struct {
+	slots  chan struct{}
+	failed atomic.Bool
+}
+
+func newWarmUp() *warmUp { return &warmUp{slots: make(chan struct{}, warmUpDials)} }
+
+func (w *warmUp) connect(ctx context.Context, s Sender) {
+	c, ok := s.(Connector)
+	if !ok || w.failed.Load() {
+		return
+	}
+	w.slots <- struct{}{}
+	defer func() { <-w.slots }()
+	if w.failed.Load() || ctx.Err() != nil {
+		return
+	}
+	if c.Connect(ctx) != nil {
+		w.failed.Store(true)
+	}
 }

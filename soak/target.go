@@ -15,6 +15,16 @@ type Sender interface {
 	Send(ctx context.Context) Reply
 }
 
+// Connector is a Sender that can open its connections before its first request. An
+// open-model cycle connects its workers before its clock starts, as fortio's warm-up
+// does: thousands of workers dialling in the first second would otherwise put
+// picsoak's own dialling into the first requests' latencies.
+type Connector interface {
+	// Connect opens the connections a Send would open. Its error need not be acted
+	// on: the next Send dials again and reports what fails.
+	Connect(ctx context.Context) error
+}
+
 // Reply is how one request ended.
 type Reply struct {
 	Outcome Outcome

@@ -312,6 +312,21 @@ func (s *wireSender) Send(ctx context.Context) soak.Reply {
 	return s.t.judge(reply, s.reply)
 }
 
+// Connect implements soak.Connector: it opens the connection of every address the
+// sender's endpoints are on, as their first Send would.
+func (s *wireSender) Connect(ctx context.Context) error {
+	if err := s.watch(ctx); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(s.t.timeout)
+	for _, c := range s.conns {
+		if _, _, err := c.connection(ctx, deadline); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // beforeReplyError marks a failure before any byte of the reply was read.
 type beforeReplyError struct {
 	err    error

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,5 +272,59 @@ func BenchmarkReadResponse(b *testing.B) {
 		if _, err := readResponse(br, false, 1<<20, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Connect opens the connection the first Send then uses; to a port nobody listens on
+// it reports the refusal.
+func TestWireSenderConnectOpensTheConnectionSendUses(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var accepted atomic.Int64
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1) // before serving: a second dial shows by the time its reply does
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for readRequest(br) {
+					io.WriteString(conn, okReply)
+				}
+			}()
+		}
+	}()
+	sender := newTestTarget(t, "http://"+ln.Addr().String()+"/", nil).NewSender(-1)
+	connector, ok := sender.(soak.Connector)
+	if !ok {
+		t.Fatalf("%T is no soak.Connector", sender)
+	}
+	if err := connector.Connect(context.Background()); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	for i := range 3 {
+		if r := sender.Send(context.Background()); r.Outcome != soak.OutcomeOK {
+			t.Fatalf("request %d: got %s (%v), want ok", i, r.Outcome, r.Err)
+		}
+	}
+	if n := accepted.Load(); n != 1 {
+		t.Errorf("the server accepted %d connections, want the one Connect opened", n)
+	}
+
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := closed.Addr().String()
+	closed.Close()
+	refused := newTestTarget(t, "http://"+addr+"/", nil).NewSender(-1).(soak.Connector)
+	if err := refused.Connect(context.Background()); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("Connect to a closed port: %v, want connection refused", err)
 	}
 }
