@@ -121,17 +121,16 @@ func (c *cycle) paced(ctx context.Context, ws pacedPool, rate float64, d time.Du
 	segments := time.Duration(len(ws.recs[0].segments))
 	tokens := make(chan pacedToken) // unbuffered: a send succeeds only when a worker is free
 
-	// The clock starts once every worker runs and is connected: the first requests of
-	// a run would otherwise wait for goroutines to start and dials to finish, and
-	// count as late or slow.
+	// The clock starts once every worker is connected and runs: the first requests of
+	// a run would otherwise wait for dials to finish and goroutines to start, and
+	// count as slow or late.
+	connectAll(ctx, ws.senders)
 	busy := pace.NewInFlight()
 	var wg, started sync.WaitGroup
 	started.Add(len(ws.senders))
-	warm := newWarmUp()
 	for i, sender := range ws.senders {
 		rec := sharedFor(ws.recs, i)
 		wg.Go(func() {
-			warm.connect(ctx, sender)
 			started.Done()
 			for tok := range tokens {
 				c.send(ctx, sender, rec, tok.seg, tok.due)
@@ -185,33 +184,35 @@ pace:
 	return run
 }
 
-// warmUpDials is how many workers dial at once before a run: enough to connect
-// thousands in well under a second on loopback, few enough not to overflow a
+// warmUpDials is how many connections are dialled at once before a run: enough to
+// connect thousands in well under a second on loopback, few enough not to overflow a
 // listen backlog (often 128 – 4096) with a burst of SYNs.
 const warmUpDials = 64
 
-// warmUp connects workers before a run's clock starts. Once a dial fails it stops
-// trying (an unreachable or refusing PIC would otherwise cost a dial timeout per
-// worker before the first request): the run then dials as it sends, and reports
-// the failures as PIC's.
-type warmUp struct {
-	slots  chan struct{}
-	failed atomic.Bool
-}
-
-func newWarmUp() *warmUp { return &warmUp{slots: make(chan struct{}, warmUpDials)} }
-
-func (w *warmUp) connect(ctx context.Context, s Sender) {
-	c, ok := s.(Connector)
-	if !ok || w.failed.Load() {
-		return
+// connectAll connects the senders that can be before a run's clock starts, on
+// warmUpDials goroutines of their own: a dial's deep stack then stays off the
+// workers', which a Go stack keeps once grown (8 KiB instead of 4 for each of
+// thousands). Once a dial fails it stops trying: an unreachable or refusing PIC would
+// otherwise cost a dial timeout per worker before the first request. The run then
+// dials as it sends, and reports the failures as PIC's.
+func connectAll(ctx context.Context, senders []Sender) {
+	next := make(chan Connector)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(warmUpDials, len(senders)) {
+		wg.Go(func() {
+			for c := range next {
+				if !failed.Load() && ctx.Err() == nil && c.Connect(ctx) != nil {
+					failed.Store(true)
+				}
+			}
+		})
 	}
-	w.slots <- struct{}{}
-	defer func() { <-w.slots }()
-	if w.failed.Load() || ctx.Err() != nil {
-		return
+	for _, s := range senders {
+		if c, ok := s.(Connector); ok && !failed.Load() {
+			next <- c
+		}
 	}
-	if c.Connect(ctx) != nil {
-		w.failed.Store(true)
-	}
+	close(next)
+	wg.Wait()
 }
