@@ -72,11 +72,22 @@ func parseStatusBytes(b []byte, key string) (float64, error) {
 
 // rss is pid's resident memory now, in bytes.
 func rss(pid int) (float64, error) {
+	now, _, err := residentMemory(pid)
+	return now, err
+}
+
+// residentMemory is pid's resident memory now and its high-water mark since its last
+// exec (VmRSS, VmHWM), in bytes.
+func residentMemory(pid int) (now, peak float64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return parseStatusBytes(b, "VmRSS")
+	if now, err = parseStatusBytes(b, "VmRSS"); err != nil {
+		return 0, 0, err
+	}
+	peak, err = parseStatusBytes(b, "VmHWM")
+	return now, peak, err
 }
 
 // openFiles counts pid's open file descriptors (its connections, at scale). It reads

@@ -43,7 +43,10 @@ type scaleRun struct {
 	// cpu is the user + system time of the generator's process and the children it
 	// waited for, from its rusage.
 	cpu time.Duration
-	// peakRSS is the generator's highest resident memory (rusage's maxrss), bytes.
+	// peakRSS is the generator's highest resident memory, bytes: the last VmHWM
+	// sampled. Not rusage's maxrss, which Linux carries across exec from the process
+	// that forked it: a generator smaller than the bench itself would show the
+	// bench's peak.
 	peakRSS float64
 	fds     int // the most descriptors it held open, sampled every second
 	// heap is picsoak's peak go_memstats_heap_inuse_bytes in the serve pass; 0 when
@@ -75,7 +78,8 @@ func (r scaleRun) cpuPerRequest() float64 {
 const maxErrorShare = 0.001
 
 // runGenerator runs one generator pinned to the generator core and measures it: its
-// rusage, its RSS every 200 ms (stopping it above the cap), its open descriptors
+// CPU from its rusage, its RSS and peak RSS every 200 ms (stopping it above the
+// cap), its open descriptors
 // every second, and the target's CPU meanwhile.
 func runGenerator(name, bin string, tc toolCmd, lv level, targetPID int) scaleRun {
 	r := scaleRun{tool: name, lv: lv}
@@ -113,8 +117,13 @@ func runGenerator(name, bin string, tc toolCmd, lv level, targetPID int) scaleRu
 				return
 			case <-tick.C:
 			}
-			if v, err := rss(cmd.Process.Pid); err == nil && v > limit {
-				capHit = v
+			now, peak, err := residentMemory(cmd.Process.Pid)
+			if err != nil {
+				continue // exited since the tick
+			}
+			r.peakRSS = max(r.peakRSS, peak)
+			if now > limit {
+				capHit = now
 				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				return
 			}
@@ -134,9 +143,6 @@ func runGenerator(name, bin string, tc toolCmd, lv level, targetPID int) scaleRu
 	}
 	st := cmd.ProcessState
 	r.cpu = st.UserTime() + st.SystemTime()
-	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
-		r.peakRSS = float64(ru.Maxrss) * 1024
-	}
 	switch {
 	case capHit > 0:
 		r.killed = true

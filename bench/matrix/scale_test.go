@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ func TestRunGeneratorFailures(t *testing.T) {
 		failed string // what the failure must say; empty: a good run
 	}{
 		// 10 errors in 10,000 is 0.1 %: still a measurement, the errors shown.
-		{"good", fakeTool("exit 0", good, nil), ""},
+		{"good", fakeTool("sleep 0.5", good, nil), ""}, // long enough for its RSS to be sampled
 		{"exits non-zero", fakeTool("echo 'socket: too many open files' >&2; exit 3", good, nil), "too many open files"},
 		{"output unreadable", fakeTool("exit 0", good, errors.New("no summary")), "no summary"},
 		{"nothing completed", fakeTool("echo 'connection refused' >&2", toolResult{}, nil), "no requests completed: connection refused"},
@@ -95,6 +96,20 @@ func TestRunGeneratorFailures(t *testing.T) {
 				t.Errorf("failed %q, want one saying %q", r.failed, c.failed)
 			}
 		})
+	}
+}
+
+// A generator's peak RSS is its own: rusage's maxrss would be at least the bench's,
+// which Linux carries across the fork and exec that start the generator.
+func TestRunGeneratorPeakRSSIsTheGenerators(t *testing.T) {
+	ballast := make([]byte, 256<<20)
+	for i := range ballast {
+		ballast[i] = 1
+	}
+	r := runGenerator("small", "sh", fakeTool("sleep 0.5", toolResult{requests: 1}, nil), level{inFlight: 10, delay: time.Second}, os.Getpid())
+	runtime.KeepAlive(ballast)
+	if r.peakRSS <= 0 || r.peakRSS > 64<<20 {
+		t.Errorf("a shell's peak RSS is %.1f MiB beside the bench's 256 MiB; want the shell's few", r.peakRSS/(1<<20))
 	}
 }
 
