@@ -186,8 +186,12 @@ pace:
 
 // warmUpDials is how many connections are dialled at once before a run: enough to
 // connect thousands in well under a second on loopback, few enough not to overflow a
-// listen backlog (often 128 – 4096) with a burst of SYNs.
+// listen backlog (often 128 – 4096) with a burst of SYNs. No dial starts after
+// warmUpFor: a PIC slow to accept delays the run's start by that and one dial
+// timeout at most.
 const warmUpDials = 64
+
+var warmUpFor = 10 * time.Second // a variable for the tests
 
 // connectAll connects the senders that can be before a run's clock starts, on
 // warmUpDials goroutines of their own: a dial's deep stack then stays off the
@@ -208,8 +212,12 @@ func connectAll(ctx context.Context, senders []Sender) {
 			}
 		})
 	}
+	stop := time.Now().Add(warmUpFor)
 	for _, s := range senders {
-		if c, ok := s.(Connector); ok && !failed.Load() {
+		if failed.Load() || time.Now().After(stop) {
+			break
+		}
+		if c, ok := s.(Connector); ok {
 			next <- c
 		}
 	}
