@@ -35,22 +35,25 @@ import (
 
 var (
 	picsoakBin = flag.String("picsoak", "", "picsoak binary (required)")
-	fortioBin  = flag.String("fortio", "fortio", "fortio binary")
-	vegetaBin  = flag.String("vegeta", "vegeta", "vegeta binary")
-	wrkBin     = flag.String("wrk", "wrk", "wrk binary")
-	nginxBin   = flag.String("nginx", "nginx", "nginx binary")
-	tcpdumpBin = flag.String("tcpdump", "tcpdump", "tcpdump binary, for the target's latency as the packets show it")
-	pollIdle   = flag.Bool("poll-idle", true, "keep idle cores polling (/dev/cpu_dma_latency 0) during the open-loop runs, for both generators alike, so no tail is a halted vCPU waking up")
-	reps       = flag.Int("reps", 5, "repetitions of each closed-loop measurement; more than the issue's 3, because a rate on a shared VM varies ±15 % run to run")
-	openReps   = flag.Int("open-reps", 5, "alternating picsoak/fortio pairs of open-loop runs; a p99 on a shared VM varies more than a rate, so it gets more")
-	duration   = flag.Duration("duration", 10*time.Second, "length of each closed- and open-loop run")
-	openRate   = flag.Float64("open-rate", 20000, "arrival rate of the open-loop runs (req/s)")
-	memSmall   = flag.Int("mem-small", 1_000_000, "requests before the first RSS reading")
-	memLarge   = flag.Int("mem-large", 10_000_000, "requests before the second RSS reading")
-	workDir    = flag.String("dir", "", "working directory (default: a temp dir)")
-	hiccupFor  = flag.Duration("hiccup-meter", 0, "internal: measure this process's core's hiccups for this long, print them as JSON and exit (the bench runs itself so, pinned, before each open-loop pair)")
-	only       = flag.String("only", "", "run only these stages, comma-separated: nginx (closed loop, open loop, memory and scrapes, against nginx) or scale (the slow target at -scale-levels in flight); default both")
-	slowTarget = flag.String("slow-target", "", "internal: serve the scale stage's slow target on this address, answering after -scale-delay, until SIGTERM (the bench runs itself so, pinned to the target's core)")
+	// A change's cost per request is a few per cent, well within the machine's drift
+	// between runs: only the same run, alternating, can show it.
+	picsoakBase = flag.String("picsoak-baseline", "", "an earlier picsoak binary, run in the closed loop next to -picsoak as the row \"picsoak baseline\", with the goal that -picsoak's CPU per request is at most 1.05 × its")
+	fortioBin   = flag.String("fortio", "fortio", "fortio binary")
+	vegetaBin   = flag.String("vegeta", "vegeta", "vegeta binary")
+	wrkBin      = flag.String("wrk", "wrk", "wrk binary")
+	nginxBin    = flag.String("nginx", "nginx", "nginx binary")
+	tcpdumpBin  = flag.String("tcpdump", "tcpdump", "tcpdump binary, for the target's latency as the packets show it")
+	pollIdle    = flag.Bool("poll-idle", true, "keep idle cores polling (/dev/cpu_dma_latency 0) during the open-loop runs, for both generators alike, so no tail is a halted vCPU waking up")
+	reps        = flag.Int("reps", 5, "repetitions of each closed-loop measurement; more than the issue's 3, because a rate on a shared VM varies ±15 % run to run")
+	openReps    = flag.Int("open-reps", 5, "alternating picsoak/fortio pairs of open-loop runs; a p99 on a shared VM varies more than a rate, so it gets more")
+	duration    = flag.Duration("duration", 10*time.Second, "length of each closed- and open-loop run")
+	openRate    = flag.Float64("open-rate", 20000, "arrival rate of the open-loop runs (req/s)")
+	memSmall    = flag.Int("mem-small", 1_000_000, "requests before the first RSS reading")
+	memLarge    = flag.Int("mem-large", 10_000_000, "requests before the second RSS reading")
+	workDir     = flag.String("dir", "", "working directory (default: a temp dir)")
+	hiccupFor   = flag.Duration("hiccup-meter", 0, "internal: measure this process's core's hiccups for this long, print them as JSON and exit (the bench runs itself so, pinned, before each open-loop pair)")
+	only        = flag.String("only", "", "run only these stages, comma-separated: nginx (closed loop, open loop, memory and scrapes, against nginx) or scale (the slow target at -scale-levels in flight); default both")
+	slowTarget  = flag.String("slow-target", "", "internal: serve the scale stage's slow target on this address, answering after -scale-delay, until SIGTERM (the bench runs itself so, pinned to the target's core)")
 )
 
 const (
@@ -238,10 +241,10 @@ func pinned(env []string, name string, args ...string) (string, time.Duration, e
 var target = "http://" + nginxPort + "/"
 
 // picsoakRun runs `picsoak run` for one cycle and reads its report.
-func picsoakRun(dir string, env ...string) (*soak.Result, time.Duration, error) {
+func picsoakRun(dir, bin string, env ...string) (*soak.Result, time.Duration, error) {
 	reports := filepath.Join(dir, fmt.Sprintf("reports-%d", time.Now().UnixNano()))
 	env = append(env, "PICSOAK_TARGET_URL="+target, "PICSOAK_REPORT_DIR="+reports, "PICSOAK_LOG_LEVEL=error", "PICSOAK_TARGET_SETTLE_TIME=0s")
-	_, cpu, err := pinned(env, *picsoakBin, "run")
+	_, cpu, err := pinned(env, bin, "run")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -253,10 +256,10 @@ func picsoakRun(dir string, env ...string) (*soak.Result, time.Duration, error) 
 	return r, cpu, err
 }
 
-func closedPicsoak(dir string) (run, error) {
+func closedPicsoak(dir, bin string) (run, error) {
 	// The burst cycle's shape: one burst sized to last about -duration at ~70k req/s.
 	size := int(70000 * duration.Seconds())
-	r, cpu, err := picsoakRun(dir, "PICSOAK_SUSTAINED_SCHEDULE=off", "PICSOAK_STREAMS_SCHEDULE=off",
+	r, cpu, err := picsoakRun(dir, bin, "PICSOAK_SUSTAINED_SCHEDULE=off", "PICSOAK_STREAMS_SCHEDULE=off",
 		"PICSOAK_BURST_COUNT=1", "PICSOAK_BURST_SIZE="+strconv.Itoa(size), "PICSOAK_BURST_WORKERS="+strconv.Itoa(conns), "PICSOAK_BURST_COOLDOWN=0s")
 	if err != nil {
 		return run{}, err
@@ -268,7 +271,7 @@ func closedPicsoak(dir string) (run, error) {
 }
 
 func openPicsoak(dir string) (run, error) {
-	r, cpu, err := picsoakRun(dir, "PICSOAK_BURST_SCHEDULE=off", "PICSOAK_STREAMS_SCHEDULE=off",
+	r, cpu, err := picsoakRun(dir, *picsoakBin, "PICSOAK_BURST_SCHEDULE=off", "PICSOAK_STREAMS_SCHEDULE=off",
 		"PICSOAK_SUSTAINED_RATE="+strconv.FormatFloat(*openRate, 'f', -1, 64), "PICSOAK_SUSTAINED_DURATION="+duration.String(),
 		"PICSOAK_SUSTAINED_WORKERS="+strconv.Itoa(conns))
 	if err != nil {
@@ -489,6 +492,9 @@ type goal struct {
 
 func runMatrix(dir string) ([]goal, error) {
 	names := []string{"picsoak", "fortio", "wrk", "vegeta"}
+	if *picsoakBase != "" {
+		names = slices.Insert(names, 1, baselineName) // next to picsoak in either order
+	}
 	rps := map[string]series{}
 	cpu := map[string]series{}
 	nginxBusy, steal, openSteal := map[string]series{}, map[string]series{}, map[string]series{}
@@ -497,10 +503,11 @@ func runMatrix(dir string) ([]goal, error) {
 	for i := range *reps {
 		fmt.Fprintf(os.Stderr, "repetition %d of %d\n", i+1, *reps)
 		closed := map[string]func() (run, error){
-			"picsoak": func() (run, error) { return closedPicsoak(dir) },
-			"wrk":     closedWrk,
-			"fortio":  func() (run, error) { return fortio(dir, "0") },
-			"vegeta":  func() (run, error) { return closedVegeta(dir) },
+			"picsoak":    func() (run, error) { return closedPicsoak(dir, *picsoakBin) },
+			baselineName: func() (run, error) { return closedPicsoak(dir, *picsoakBase) },
+			"wrk":        closedWrk,
+			"fortio":     func() (run, error) { return fortio(dir, "0") },
+			"vegeta":     func() (run, error) { return closedVegeta(dir) },
 		}
 		// The machine's speed drifts between runs. picsoak runs next to fortio, the
 		// closest peer, and every other repetition in the mirrored order, so drift
@@ -607,8 +614,15 @@ func runMatrix(dir string) ([]goal, error) {
 		{"RSS flat from 1 M to 10 M requests", fmt.Sprintf("%+.1f %%", 100*(mem.large/mem.small-1)), "≤ +5 %", mem.large <= 1.05*mem.small},
 		{"/metrics under load", scrapeMax.String(), "< 50ms", scrapeMax < 50*time.Millisecond},
 	}
+	if *picsoakBase != "" {
+		got, base := cpu["picsoak"].median(), cpu[baselineName].median()
+		goals = append(goals, goal{"closed-loop CPU/request ≤ 1.05 × the baseline binary's", fmt.Sprintf("%.2f µs vs %.2f µs (%s)", got, base, ratio(got, base)), "≤ 1.05", got <= 1.05*base})
+	}
 	return goals, nil
 }
+
+// baselineName is the closed-loop row of -picsoak-baseline.
+const baselineName = "picsoak baseline"
 
 func ratio(a, b float64) string { return fmt.Sprintf("%.2f", a/b) }
 
