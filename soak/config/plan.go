@@ -30,7 +30,7 @@ type sustainedVars struct {
 	Schedule        string        `env:"SCHEDULE" envDefault:"@every 10m" help:"cron spec (robfig/cron) or off"`
 	Duration        time.Duration `env:"DURATION" envDefault:"30s" help:"length of the cycle"`
 	Rate            float64       `env:"RATE" envDefault:"100" help:"arrival rate (req/s), kept whatever PIC's latency"`
-	Workers         int           `env:"WORKERS" envDefault:"10" help:"most requests in flight"`
+	Workers         int           `env:"WORKERS" envDefault:"10" help:"most requests in flight; each worker connects to PIC before the cycle's clock starts"`
 	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"pass threshold, 0..1: the threshold success>=X"`
 	Thresholds      string        `env:"THRESHOLDS" envDefault:"p99<=1s" help:"more thresholds that must all hold, k6-style NAME OP VALUE separated by commas, or none: p50 p90 p95 p99 p99.9 max mean (durations), success, rps, rate (0..1, achieved ÷ configured rate)"`
 }
@@ -62,7 +62,7 @@ type capacityVars struct {
 	StepRate        float64       `env:"STEP_RATE" envDefault:"1000" help:"rate added at each step (req/s)"`
 	StepDuration    time.Duration `env:"STEP_DURATION" envDefault:"10s" help:"length of each step"`
 	MaxRate         float64       `env:"MAX_RATE" envDefault:"50000" help:"ceiling: the last step runs at this rate (req/s)"`
-	Workers         int           `env:"WORKERS" envDefault:"200" help:"most requests in flight"`
+	Workers         int           `env:"WORKERS" envDefault:"200" help:"most requests in flight; each worker connects to PIC before the first step starts"`
 	MinSuccessRatio float64       `env:"MIN_SUCCESS_RATIO" envDefault:"0.95" help:"a step under this success ratio, 0..1, misses the SLO"`
 	MaxP99          time.Duration `env:"MAX_P99" envDefault:"100ms" help:"a step whose p99 latency is above this misses the SLO"`
 	Thresholds      string        `env:"THRESHOLDS" help:"thresholds over all the steps that must hold besides the first step's SLO, as for sustained"`
