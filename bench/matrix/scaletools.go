@@ -128,6 +128,15 @@ func firstError(examples map[string]string, codes map[string]int64) string {
 	return fmt.Sprint(codes)
 }
 
+// parseFile reads a generator's summary file and parses it for a run of duration.
+func parseFile(path string, duration time.Duration, parse func([]byte, time.Duration) (toolResult, error)) (toolResult, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return toolResult{}, err
+	}
+	return parse(b, duration)
+}
+
 // fortioScale runs fortio's open model: -uniform spreads the connections' schedules
 // as picsoak's pacer spreads requests. -offset and -r put the histogram's fine buckets
 // just above the delay, where every reply falls (fortio's buckets are 10 – 100 % wide
@@ -138,13 +147,7 @@ func fortioScale(l level, dir string) (toolCmd, error) {
 		args: []string{"load", "-quiet", "-uniform", "-qps", strconv.FormatFloat(l.rate(), 'f', -1, 64),
 			"-c", strconv.Itoa(l.workers), "-t", l.duration.String(), "-timeout", l.timeout().String(),
 			"-offset", l.delay.String(), "-r", "0.0001", "-p", "99", "-json", out, l.url},
-		read: func() (toolResult, error) {
-			b, err := os.ReadFile(out)
-			if err != nil {
-				return toolResult{}, err
-			}
-			return parseFortio(b, l.duration)
-		},
+		read: func() (toolResult, error) { return parseFile(out, l.duration, parseFortio) },
 	}, nil
 }
 
@@ -235,13 +238,7 @@ func k6Scale(l level, dir string) (toolCmd, error) {
 	return toolCmd{
 		args: []string{"run", "--quiet", "--no-color", "--no-usage-report", "--no-thresholds", "--address", "127.0.0.1:0",
 			"--summary-trend-stats", "p(99),count", "--summary-export", summary, script},
-		read: func() (toolResult, error) {
-			b, err := os.ReadFile(summary)
-			if err != nil {
-				return toolResult{}, err
-			}
-			return parseK6Summary(b, l.duration)
-		},
+		read: func() (toolResult, error) { return parseFile(summary, l.duration, parseK6Summary) },
 	}, nil
 }
 
